@@ -1,0 +1,6 @@
+import { describe } from 'vitest';
+import { smokeTestBuiltPackage } from '../../../tooling/smoke.js';
+
+describe('@perf/metrics as shipped (dist/ through package exports)', () => {
+  smokeTestBuiltPackage(new URL('..', import.meta.url), ['VERSION']);
+});

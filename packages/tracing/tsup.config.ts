@@ -1,0 +1,3 @@
+import { perfTsupConfig } from '../../tsup.config.base.js';
+
+export default perfTsupConfig();
