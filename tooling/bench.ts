@@ -1,6 +1,7 @@
 /**
  * Side-by-side micro-benchmarks as WORKLOADS.md "hot-path micro" asks: contenders alternate
- * round by round (A B A B ...), each round times `iterations` sequential awaited calls, and the
+ * round by round (A B A B ...), each round times `iterations` sequential calls (promises are
+ * awaited before the next call; synchronous results are not), and the
  * median round is reported in ns per operation with ratios against the first contender (the
  * baseline, usually the raw dependency).
  */
@@ -41,7 +42,11 @@ export async function compare(
   for (let round = -warmupRounds; round < rounds; round++) {
     for (const c of contenders) {
       const start = performance.now();
-      for (let i = 0; i < iterations; i++) await c.fn(i);
+      for (let i = 0; i < iterations; i++) {
+        const result = c.fn(i);
+        // Await only what is awaitable, so synchronous contenders are not charged a microtask.
+        if (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function') await result;
+      }
       const ns = ((performance.now() - start) * 1e6) / iterations;
       if (round >= 0) samples.get(c.name)!.push(ns);
     }
