@@ -17,7 +17,9 @@ export type BreakerCallOutcome =
   | 'rejected'
   | 'timeout'
   | 'bulkhead-rejected'
-  | 'fallback';
+  | 'fallback'
+  /** The caller's AbortSignal ended the call; never counts against the breaker. */
+  | 'aborted';
 
 export interface BreakerCallEvent {
   name: string;

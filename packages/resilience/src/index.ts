@@ -1,2 +1,52 @@
-/** Version of this package, kept in step with package.json by the smoke test. */
-export const VERSION = '0.1.0';
+export type {
+  BulkheadOptions,
+  CacheFallback,
+  CircuitBreakerOptions,
+  CountWindowOptions,
+  FallbackFunction,
+  FallbackInfo,
+  FallbackOption,
+  FallbackReason,
+  HalfOpenBackoffOptions,
+  RetryOptions,
+  SamplingWindowOptions,
+  WindowOptions,
+} from './breaker-options.js';
+export {
+  type BreakerDefaults,
+  BreakerRegistry,
+  type BreakerRegistryOptions,
+  type BreakerRegistryStats,
+  createBreakerRegistry,
+} from './breaker-registry.js';
+export type { BreakerKind, CircuitBreakerSnapshot } from './breaker-snapshot.js';
+export type { BreakerSync, BreakerSyncAttachment, SharedState } from './breaker-sync.js';
+export {
+  isCockatielBroken,
+  isCockatielBulkheadRejected,
+  isCockatielIsolated,
+  isCockatielTaskCancelled,
+} from './cockatiel-errors.js';
+export {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  IsolatedCircuitError,
+  isBrokenCircuitError,
+  isBulkheadRejectedError,
+  isIsolatedCircuitError,
+} from './errors.js';
+export {
+  createRedisBreakerSync,
+  RedisBreakerSync,
+  type RedisBreakerSyncOptions,
+  type RedisBreakerSyncStats,
+  type RedisPublisherLike,
+  type RedisSubscriberLike,
+} from './redis-breaker-sync.js';
+export {
+  createCircuitBreaker,
+  type ExecuteOptions,
+  type ResilienceStats,
+  ResilientCircuitBreaker,
+} from './resilient-circuit-breaker.js';
+export { VERSION } from './version.js';

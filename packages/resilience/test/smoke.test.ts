@@ -2,5 +2,23 @@ import { describe } from 'vitest';
 import { smokeTestBuiltPackage } from '../../../tooling/smoke.js';
 
 describe('@perf/resilience as shipped (dist/ through package exports)', () => {
-  smokeTestBuiltPackage(new URL('..', import.meta.url), ['VERSION']);
+  smokeTestBuiltPackage(new URL('..', import.meta.url), [
+    'BreakerRegistry',
+    'BrokenCircuitError',
+    'BulkheadRejectedError',
+    'IsolatedCircuitError',
+    'RedisBreakerSync',
+    'ResilientCircuitBreaker',
+    'VERSION',
+    'createBreakerRegistry',
+    'createCircuitBreaker',
+    'createRedisBreakerSync',
+    'isBrokenCircuitError',
+    'isBulkheadRejectedError',
+    'isCockatielBroken',
+    'isCockatielBulkheadRejected',
+    'isCockatielIsolated',
+    'isCockatielTaskCancelled',
+    'isIsolatedCircuitError',
+  ]);
 });

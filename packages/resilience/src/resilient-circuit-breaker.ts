@@ -1,0 +1,637 @@
+/**
+ * The circuit breaker: cockatiel's `CircuitBreakerPolicy` (with its Consecutive, Count or Sampling
+ * breaker, timeout, retry with backoff and bulkhead, composed with `wrap`) plus what cockatiel
+ * lacks: slow calls, named states, cheap counters, events, spans, fallbacks, snapshots and sharing
+ * across instances, and guards against three cockatiel 3.2.1 defects (#103, #112, #113).
+ *
+ * The stack, outermost first: fallback → bulkhead → retry → breaker → timeout → your function.
+ * Bulkhead rejections never count against the breaker, retries stop once the breaker is open, and
+ * a timeout counts as a failure.
+ */
+import {
+  type BreakerCallOutcome,
+  BulkheadRejectedError,
+  type CircuitBreaker,
+  type CircuitBreakerStats,
+  type CircuitState,
+  type Clock,
+  channels,
+  isBrokenCircuitError,
+  isIsolatedCircuitError,
+  isPerfAbortError,
+  isPerfClosedError,
+  isPerfTimeoutError,
+  PerfAbortError,
+  PerfClosedError,
+  PerfTimeoutError,
+} from '@perf/core';
+import {
+  type BulkheadPolicy,
+  bulkhead,
+  type CircuitBreakerPolicy,
+  CircuitState as CockatielState,
+  ConsecutiveBreaker,
+  ConstantBackoff,
+  CountBreaker,
+  circuitBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  type IBreaker,
+  type IDefaultPolicyContext,
+  type IDisposable,
+  type IPolicy,
+  noJitterGenerator,
+  type RetryPolicy,
+  retry,
+  SamplingBreaker,
+  type TimeoutPolicy,
+  TimeoutStrategy,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import {
+  type CheckedBreakerOptions,
+  type CircuitBreakerOptions,
+  checkBreakerOptions,
+  type FallbackOption,
+  type FallbackReason,
+  fallbackCheck,
+} from './breaker-options.js';
+import {
+  type BreakerKind,
+  type CircuitBreakerSnapshot,
+  readSnapshot,
+  stateFromIndex,
+} from './breaker-snapshot.js';
+import type { BreakerSyncAttachment, SharedState } from './breaker-sync.js';
+import {
+  isCockatielBroken,
+  isCockatielBulkheadRejected,
+  isCockatielIsolated,
+  isCockatielTaskCancelled,
+} from './cockatiel-errors.js';
+import { NO_FALLBACK, rememberForFallback, resolveFallback } from './fallback.js';
+import { brokenCircuit, isolatedCircuit } from './fast-errors.js';
+import { ClockHalfOpenBackoff } from './half-open-backoff.js';
+import { recordCallSpan } from './tracing.js';
+
+/** Options of one `execute` call. */
+export interface ExecuteOptions {
+  /** Aborting it stops waiting (bulkhead queue, half-open probe) and aborts the function's signal. */
+  signal?: AbortSignal;
+  /** Overrides the breaker's `fallback` for this call (e.g. a per-key cache fallback). */
+  fallback?: FallbackOption;
+}
+
+/** `CircuitBreakerStats` plus the counters the wrapper adds. */
+export interface ResilienceStats extends CircuitBreakerStats {
+  /** Failures the `errorFilter` did not count (e.g. a 404). */
+  ignoredFailures: number;
+  /** Calls refused by the bulkhead (full and queue full). */
+  bulkheadRejections: number;
+  /** Retry attempts made after a first attempt failed. */
+  retries: number;
+  /** Calls given up by their caller's AbortSignal. */
+  aborted: number;
+  /** Failure policy: `consecutive`, `count` or `sampling`. */
+  kind: BreakerKind;
+}
+
+/** A successful result that took at least `slowCallMs`: cockatiel's result filter counts it as a failure. */
+class SlowResult {
+  constructor(readonly value: unknown) {}
+}
+
+const isSlowResult = (value: unknown): boolean => value instanceof SlowResult;
+
+const STATE_REASONS: Record<CircuitState, string> = {
+  open: 'failures',
+  'half-open': 'half-open timer',
+  closed: 'probe succeeded',
+  isolated: 'isolate',
+};
+
+const OWNER = 'createCircuitBreaker';
+
+function isAbortLike(error: unknown): boolean {
+  return (
+    isPerfAbortError(error) ||
+    isCockatielTaskCancelled(error) ||
+    (typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError')
+  );
+}
+
+function abortError(signal: AbortSignal): PerfAbortError {
+  return new PerfAbortError('The call was aborted by its signal', { cause: signal.reason });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A named circuit breaker on cockatiel. Build it with `createCircuitBreaker(options)`.
+ * Implements @perf/core's `CircuitBreaker`, so @perf/cache (or anything else) can take it.
+ */
+export class ResilientCircuitBreaker implements CircuitBreaker {
+  readonly name: string;
+  readonly #o: CheckedBreakerOptions;
+  readonly #clock: Clock;
+  readonly #kind: BreakerKind;
+  readonly #halfOpen: ClockHalfOpenBackoff;
+  readonly #countsAgainst: (error: unknown) => boolean;
+  readonly #bulkhead: BulkheadPolicy | undefined;
+  readonly #retry: RetryPolicy | undefined;
+  readonly #timeout: TimeoutPolicy | undefined;
+  /** True when neither a timeout nor slow-call detection wraps the function (the lean path). */
+  readonly #plain: boolean;
+  #policy!: CircuitBreakerPolicy;
+  #entry!: IPolicy<IDefaultPolicyContext>;
+  #listeners: IDisposable[] = [];
+  #sync: BreakerSyncAttachment | undefined;
+  #isolations = new Set<{ dispose(): void }>();
+  /** Set while `reset()`/remote updates rebuild the policy, so cockatiel's own events are not re-published. */
+  #quiet = false;
+  #closed = false;
+
+  #state: CircuitState = 'closed';
+  #stateSince: number;
+  #transitions = 0;
+  #calls = 0;
+  #successes = 0;
+  #failures = 0;
+  #ignored = 0;
+  #rejections = 0;
+  #bulkheadRejections = 0;
+  #timeouts = 0;
+  #slowCalls = 0;
+  #fallbacks = 0;
+  #retries = 0;
+  #aborted = 0;
+  #lastFailure: { at: number; message: string } | undefined;
+  #lastError: unknown;
+
+  /** @throws {PerfConfigError} naming the first invalid option. */
+  constructor(options?: CircuitBreakerOptions) {
+    const o = checkBreakerOptions(options, OWNER);
+    this.#o = o;
+    this.name = o.name;
+    this.#clock = o.clock;
+    this.#stateSince = o.clock.now();
+    this.#kind = o.window === undefined ? 'consecutive' : o.window.type;
+    const snapshot =
+      o.initialState === undefined ? undefined : readSnapshot(o.initialState, this.#kind, OWNER);
+
+    const halfOpenInner =
+      o.halfOpenBackoff === undefined
+        ? new ConstantBackoff(o.halfOpenAfterMs)
+        : new ExponentialBackoff({
+            initialDelay: o.halfOpenAfterMs,
+            maxDelay: o.halfOpenBackoff.maxDelayMs,
+            generator: noJitterGenerator,
+          });
+    this.#halfOpen = new ClockHalfOpenBackoff(o.clock, halfOpenInner);
+
+    const userFilter = o.errorFilter;
+    this.#countsAgainst = (error) => {
+      if (isPerfTimeoutError(error)) return true;
+      if (isAbortLike(error)) return false;
+      if (userFilter === undefined) return true;
+      try {
+        return userFilter(error) === true;
+      } catch {
+        return true; // a throwing filter must not hide a failure
+      }
+    };
+
+    this.#plain = o.timeoutMs === undefined && o.slowCallMs === undefined;
+    this.#timeout =
+      o.timeoutMs === undefined
+        ? undefined
+        : timeout(o.timeoutMs, {
+            strategy:
+              o.timeoutStrategy === 'cooperative' ? TimeoutStrategy.Cooperative : TimeoutStrategy.Aggressive,
+            abortOnReturn: false,
+          }).dangerouslyUnref();
+    if (o.retry !== undefined) {
+      const retryable = (error: unknown) =>
+        this.#countsAgainst(error) &&
+        !isCockatielBroken(error) &&
+        !isCockatielIsolated(error) &&
+        this.#policy.state !== CockatielState.Open &&
+        this.#policy.state !== CockatielState.Isolated;
+      this.#retry = retry(handleWhen(retryable), {
+        maxAttempts: o.retry.maxAttempts,
+        backoff: new ExponentialBackoff({
+          initialDelay: o.retry.initialDelayMs,
+          maxDelay: o.retry.maxDelayMs,
+        }),
+      }).dangerouslyUnref();
+      this.#retry.onRetry(() => {
+        this.#retries++;
+      });
+    }
+    this.#bulkhead = o.bulkhead === undefined ? undefined : bulkhead(o.bulkhead.limit, o.bulkhead.queue);
+
+    if (snapshot === undefined) {
+      this.#build(undefined);
+    } else {
+      this.#halfOpen.beginHydration(snapshot.openedAt);
+      try {
+        this.#build(snapshot.cockatiel);
+      } finally {
+        this.#halfOpen.endHydration();
+      }
+      this.#state =
+        snapshot.state === 'half-open' ? 'open' : snapshot.state === 'isolated' ? 'closed' : snapshot.state;
+      if (snapshot.state === 'isolated') this.isolate();
+    }
+    if (o.sync !== undefined) {
+      this.#sync = o.sync.attach(this.name, (state) => this.#applyRemote(state));
+    }
+  }
+
+  /** `closed`, `open`, `half-open` (a probe is running) or `isolated`. */
+  get state(): CircuitState {
+    return this.#state;
+  }
+
+  /**
+   * Runs `fn` through the stack. `fn` receives an AbortSignal that aborts on timeout or when the
+   * caller's `signal` aborts.
+   * @throws {BrokenCircuitError} while open (without calling `fn`), unless a fallback answers.
+   * @throws {IsolatedCircuitError} while isolated (without calling `fn`), unless a fallback answers.
+   * @throws {BulkheadRejectedError} when the bulkhead and its queue are full, unless a fallback answers.
+   * @throws {PerfTimeoutError} when an attempt ran past `timeoutMs`, unless a fallback answers.
+   * @throws {PerfAbortError} when `options.signal` aborted.
+   * @throws {PerfClosedError} after `close()`.
+   * @throws whatever `fn` threw, when no fallback answers.
+   */
+  async execute<T>(fn: (signal: AbortSignal) => Promise<T>, options?: ExecuteOptions): Promise<T> {
+    this.#calls++;
+    const signal = options?.signal;
+    const started = channels.breaker.call.hasSubscribers ? this.#clock.now() : -1;
+    let value: unknown;
+    try {
+      if (this.#policy.state !== CockatielState.Closed || this.#closed) this.#precheck();
+      if (signal === undefined) {
+        value = await this.#entry.execute(
+          this.#plain ? (ctx) => fn(ctx.signal) : (ctx) => this.#runInner(fn, ctx.signal, undefined),
+        );
+      } else {
+        if (signal.aborted) throw abortError(signal);
+        const run = this.#entry.execute(
+          // cockatiel re-runs half-open waiters without their signal (#112): always use the caller's.
+          this.#plain
+            ? () => (signal.aborted ? Promise.reject(abortError(signal)) : fn(signal))
+            : () => this.#runInner(fn, signal, signal),
+          signal,
+        );
+        value = await (this.#mayWait() ? raceAbort(run, signal) : run);
+      }
+    } catch (error) {
+      return this.#onError(error, signal, started, options?.fallback) as Promise<T>;
+    }
+    let slow = false;
+    if (value instanceof SlowResult) {
+      slow = true;
+      value = value.value;
+      this.#slowCalls++;
+      this.#failures++;
+      this.#lastFailure = { at: this.#clock.now(), message: `slow call (>= ${this.#o.slowCallMs} ms)` };
+    } else {
+      this.#successes++;
+    }
+    if (options?.fallback !== undefined || this.#o.fallback !== undefined) {
+      rememberForFallback(options?.fallback ?? this.#o.fallback, value);
+    }
+    if (started >= 0) this.#publishCall(slow ? 'failure' : 'success', started, undefined, slow);
+    return value as T;
+  }
+
+  /**
+   * Holds the breaker open (state `isolated`) until the returned handle is disposed or `reset()`
+   * is called. Several handles may be held; the breaker closes when the last is disposed.
+   * @throws {PerfClosedError} after `close()`.
+   */
+  isolate(): { dispose(): void } {
+    if (this.#closed) throw new PerfClosedError(`Circuit breaker "${this.name}" is closed`);
+    const inner = this.#policy.isolate();
+    const policy = this.#policy;
+    let disposed = false;
+    const handle = {
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        this.#isolations.delete(handle);
+        if (policy === this.#policy) inner.dispose();
+      },
+    };
+    this.#isolations.add(handle);
+    return handle;
+  }
+
+  /** Closes the breaker, releases every isolation handle and clears the failure history. */
+  reset(): void {
+    if (this.#closed) return;
+    this.#isolations.clear();
+    this.#rebuild(undefined);
+    this.#transition('closed', 'reset');
+  }
+
+  /** A copy of the counters; `timeInStateMs` is measured on the breaker's clock. */
+  stats(): ResilienceStats {
+    const now = this.#clock.now();
+    return {
+      name: this.name,
+      kind: this.#kind,
+      state: this.#state,
+      calls: this.#calls,
+      successes: this.#successes,
+      failures: this.#failures,
+      ignoredFailures: this.#ignored,
+      rejections: this.#rejections,
+      bulkheadRejections: this.#bulkheadRejections,
+      timeouts: this.#timeouts,
+      slowCalls: this.#slowCalls,
+      fallbacks: this.#fallbacks,
+      retries: this.#retries,
+      aborted: this.#aborted,
+      stateSince: this.#stateSince,
+      timeInStateMs: now - this.#stateSince,
+      ...(this.#lastFailure === undefined ? {} : { lastFailure: { ...this.#lastFailure } }),
+      transitions: this.#transitions,
+    };
+  }
+
+  /**
+   * A snapshot to persist and pass back as `initialState` (e.g. across serverless invocations).
+   * It is a deep copy: later calls never change it (cockatiel #113 shares live arrays).
+   */
+  toJSON(): CircuitBreakerSnapshot {
+    const raw = this.#policy.toJSON() as CircuitBreakerSnapshot['cockatiel'];
+    const isolated = this.#state === 'isolated';
+    const cockatiel = structuredClone(
+      isolated ? { ...raw, ownState: { value: CockatielState.Closed } } : raw,
+    );
+    return {
+      version: 1,
+      name: this.name,
+      kind: this.#kind,
+      state: this.#state,
+      openedAt: this.#state === 'half-open' ? 0 : this.#halfOpen.openedAt,
+      cockatiel,
+    };
+  }
+
+  /** Detaches from `sync` and refuses further calls (`PerfClosedError`). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sync?.detach();
+    this.#sync = undefined;
+    for (const l of this.#listeners) l.dispose();
+    this.#listeners = [];
+    this.#isolations.clear();
+  }
+
+  /** Builds (or rebuilds) cockatiel's breaker policy and the wrap around it. */
+  #build(initialState: unknown): void {
+    for (const l of this.#listeners) l.dispose();
+    const o = this.#o;
+    let breaker: IBreaker;
+    if (o.window === undefined) {
+      breaker = new ConsecutiveBreaker(o.failureThreshold);
+    } else if (o.window.type === 'count') {
+      breaker = new CountBreaker({
+        threshold: o.window.failureRateThreshold,
+        size: o.window.size,
+        ...(o.window.minimumCalls === undefined ? {} : { minimumNumberOfCalls: o.window.minimumCalls }),
+      });
+    } else {
+      breaker = new SamplingBreaker({
+        threshold: o.window.failureRateThreshold,
+        duration: o.window.durationMs,
+        ...(o.window.minimumRps === undefined ? {} : { minimumRps: o.window.minimumRps }),
+      });
+    }
+    const policy = circuitBreaker(handleWhen(this.#countsAgainst).orWhenResult(isSlowResult), {
+      halfOpenAfter: this.#halfOpen,
+      breaker,
+      ...(initialState === undefined ? {} : { initialState }),
+    });
+    this.#policy = policy;
+    this.#listeners = [policy.onStateChange((s) => this.#onCockatielState(s))];
+    const outer: IPolicy<IDefaultPolicyContext>[] = [];
+    if (this.#bulkhead) outer.push(this.#bulkhead);
+    if (this.#retry) outer.push(this.#retry);
+    this.#entry = outer.length === 0 ? policy : wrap(...outer, policy);
+  }
+
+  #rebuild(initialState: unknown): void {
+    this.#quiet = true;
+    try {
+      this.#build(initialState);
+    } finally {
+      this.#quiet = false;
+    }
+  }
+
+  #onCockatielState(s: CockatielState): void {
+    if (this.#quiet) return;
+    const to = stateFromIndex(s);
+    let reason = STATE_REASONS[to];
+    if (to === 'open' && this.#state === 'half-open') reason = 'probe failed';
+    if (to === 'closed' && this.#state === 'isolated') reason = 'isolation released';
+    this.#transition(to, reason);
+  }
+
+  #transition(to: CircuitState, reason: string, remote = false): void {
+    const from = this.#state;
+    if (from === to) return;
+    this.#state = to;
+    this.#stateSince = this.#clock.now();
+    this.#transitions++;
+    const ch = channels.breaker.state;
+    if (ch.hasSubscribers) ch.publish({ name: this.name, from, to, reason });
+    if (!remote && this.#sync !== undefined && (to === 'open' || to === 'closed')) this.#sync.publish(to);
+  }
+
+  /** Another instance reported a transition of a breaker with this name. */
+  #applyRemote(state: SharedState): void {
+    if (this.#closed) return;
+    if (state === 'open' && this.#state === 'closed') {
+      // cockatiel has no "open now" call: rebuild the policy from an open snapshot (its own API).
+      const fresh = this.toJSON().cockatiel;
+      this.#rebuild({
+        ownState: { value: CockatielState.Open, openedAt: Date.now(), attemptNo: 1 },
+        breakerState: fresh.breakerState,
+      });
+      this.#transition('open', 'remote', true);
+    } else if (state === 'closed' && this.#state === 'open') {
+      this.#rebuild(undefined);
+      this.#transition('closed', 'remote', true);
+    }
+  }
+
+  /** Refuses the call before entering cockatiel when open (fast path) or isolated. */
+  #precheck(): void {
+    if (this.#closed) throw new PerfClosedError(`Circuit breaker "${this.name}" is closed`);
+    const s = this.#policy.state;
+    if (s === CockatielState.Isolated) throw isolatedCircuit(this.name);
+    if (s === CockatielState.Open && this.#halfOpen.isOpenPeriod()) {
+      throw brokenCircuit(this.name, this.#lastError);
+    }
+  }
+
+  /** True when a call may wait (half-open probe running, or bulkhead queue in use). */
+  #mayWait(): boolean {
+    return (
+      this.#policy.state === CockatielState.HalfOpen ||
+      (this.#bulkhead !== undefined && this.#bulkhead.executionSlots === 0)
+    );
+  }
+
+  /** The function under cockatiel when a timeout or slow-call detection is configured. */
+  async #runInner<T>(
+    fn: (signal: AbortSignal) => Promise<T>,
+    signal: AbortSignal,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    if (callerSignal?.aborted) throw abortError(callerSignal);
+    const slowMs = this.#o.slowCallMs;
+    const started = slowMs === undefined ? 0 : this.#clock.now();
+    const value = this.#timeout === undefined ? await fn(signal) : await this.#runWithTimeout(fn, signal);
+    if (slowMs !== undefined && this.#clock.now() - started >= slowMs) return new SlowResult(value);
+    return value;
+  }
+
+  async #runWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    let inner: AbortSignal | undefined;
+    try {
+      return await this.#timeout!.execute((ctx) => {
+        inner = ctx.signal;
+        return fn(ctx.signal);
+      }, signal);
+    } catch (error) {
+      if (!signal.aborted && (isCockatielTaskCancelled(error) || inner?.aborted)) {
+        const ms = this.#o.timeoutMs!;
+        throw new PerfTimeoutError(`Circuit breaker "${this.name}": call timed out after ${ms} ms`, ms, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async #onError(
+    error: unknown,
+    signal: AbortSignal | undefined,
+    started: number,
+    callFallback: FallbackOption | undefined,
+  ): Promise<unknown> {
+    let outcome: BreakerCallOutcome;
+    let reason: FallbackReason | undefined;
+    let thrown: unknown = error;
+    if (isCockatielIsolated(error)) {
+      outcome = 'rejected';
+      reason = 'isolated';
+      this.#rejections++;
+      thrown = isolatedCircuit(this.name);
+    } else if (isCockatielBroken(error) || isBrokenCircuitError(error)) {
+      outcome = 'rejected';
+      reason = 'open';
+      this.#rejections++;
+      thrown = isCockatielBroken(error) ? brokenCircuit(this.name, this.#lastError) : error;
+    } else if (isIsolatedCircuitError(error)) {
+      outcome = 'rejected';
+      reason = 'isolated';
+      this.#rejections++;
+    } else if (isCockatielBulkheadRejected(error)) {
+      outcome = 'bulkhead-rejected';
+      reason = 'bulkhead';
+      this.#bulkheadRejections++;
+      thrown = new BulkheadRejectedError(
+        `Circuit breaker "${this.name}": bulkhead full (${this.#o.bulkhead?.limit} running, ${this.#o.bulkhead?.queue} queued)`,
+        { cause: error },
+      );
+    } else if (isPerfClosedError(error)) {
+      throw error;
+    } else if (signal?.aborted && (isAbortLike(error) || error === signal.reason)) {
+      outcome = 'aborted';
+      this.#aborted++;
+      thrown = isPerfAbortError(error) ? error : abortError(signal);
+    } else if (isPerfTimeoutError(error)) {
+      outcome = 'timeout';
+      reason = 'timeout';
+      this.#timeouts++;
+      this.#failures++;
+      this.#noteFailure(error);
+    } else if (this.#countsAgainst(error)) {
+      outcome = 'failure';
+      reason = 'failure';
+      this.#failures++;
+      this.#noteFailure(error);
+    } else {
+      outcome = 'ignored-failure';
+      this.#ignored++;
+    }
+    if (started >= 0) this.#publishCall(outcome, started, thrown, false);
+    if (outcome !== 'ignored-failure' && outcome !== 'aborted') {
+      recordCallSpan(this.name, outcome, this.#state, thrown);
+    }
+    const fallback =
+      callFallback === undefined
+        ? this.#o.fallback
+        : fallbackCheck(callFallback, { owner: 'execute', field: 'fallback' });
+    if (reason === undefined || fallback === undefined) throw thrown;
+    const answer = await resolveFallback(fallback, thrown, { name: this.name, reason });
+    if (answer === NO_FALLBACK) throw thrown;
+    this.#fallbacks++;
+    if (started >= 0) this.#publishCall('fallback', started, thrown, false);
+    return answer;
+  }
+
+  #noteFailure(error: unknown): void {
+    this.#lastError = error;
+    this.#lastFailure = { at: this.#clock.now(), message: messageOf(error) };
+  }
+
+  #publishCall(outcome: BreakerCallOutcome, started: number, error: unknown, slow: boolean): void {
+    const ch = channels.breaker.call;
+    if (!ch.hasSubscribers) return;
+    ch.publish({
+      name: this.name,
+      outcome,
+      durationMs: this.#clock.now() - started,
+      ...(slow ? { slow } : {}),
+      ...(error === undefined ? {} : { error }),
+    });
+  }
+}
+
+/** Rejects with `PerfAbortError` as soon as `signal` aborts, without waiting for `promise`. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * Creates a circuit breaker (see `CircuitBreakerOptions` for every option and its default).
+ * @throws {PerfConfigError} naming the first invalid option.
+ */
+export function createCircuitBreaker(options?: CircuitBreakerOptions): ResilientCircuitBreaker {
+  return new ResilientCircuitBreaker(options);
+}
