@@ -1,2 +1,10 @@
-/** Version of this package, kept in step with package.json by the smoke test. */
-export const VERSION = '0.1.0';
+export type { DedupCallInfo, DedupCallOptions, DedupDetailedResult } from './call-info.js';
+export {
+  Deduplicator,
+  type DeduplicatorStats,
+  type DedupRunOptionsWithoutCallback,
+} from './deduplicator.js';
+export type { DeduplicatorOptions } from './options.js';
+export type { ShareMode } from './share.js';
+export { SpanAttributes } from './spans.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,531 @@
+/**
+ * Singleflight: while a call for a key is in flight, later callers join it and get the same outcome.
+ * The key is freed the moment the call settles, so nothing (errors included) is cached here.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Span } from '@opentelemetry/api';
+import {
+  type Clock,
+  channels,
+  type Deduplicator as DeduplicatorContract,
+  type DedupOutcome,
+  type DedupRole,
+  type DedupStats,
+  describeValue,
+  PerfAbortError,
+  PerfClosedError,
+  PerfConfigError,
+  PerfTimeoutError,
+  type TimerHandle,
+} from '@perf/core';
+import type { DedupCallInfo, DedupCallOptions, DedupDetailedResult } from './call-info.js';
+import { Flight } from './flight.js';
+import { checkDeduplicatorOptions, checkRunOptions, type DeduplicatorOptions } from './options.js';
+import { cloneValue, deepFreeze, type ShareMode } from './share.js';
+import { endSpan, runInSpan, startFollowerSpan, startLeaderSpan } from './spans.js';
+
+/** `stats()` of a Deduplicator: core's `DedupStats` plus a few more counters. */
+export interface DeduplicatorStats extends DedupStats {
+  /** Calls that resolved with a value. */
+  successes: number;
+  /** Operations abandoned because they outlived the in-flight limit (`timeoutMs`). */
+  abandoned: number;
+}
+
+/** What `fn` receives when it declares no parameter: it cannot observe a signal, so none is built. */
+const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
+/** Callbacks a flight's `promise` hands to a caller that waits with its own signal, timeout or callback. */
+interface Waiter {
+  role: DedupRole;
+  seq: number;
+  startedAt: number;
+  options: DedupCallOptions | undefined;
+  span: Span | undefined;
+}
+
+/**
+ * Coalesces identical in-flight calls: the first caller for a key leads and runs `fn`, callers that
+ * arrive while it runs join it and get the same outcome.
+ *
+ * - `run(key, fn, { signal, timeoutMs })`: a caller's `timeoutMs` bounds its own wait; its `signal`
+ *   lets it leave alone. `fn`'s own signal aborts only when every waiting caller has aborted, when the
+ *   operation outlives the in-flight limit (`timeoutMs` option) or on `close()`.
+ * - `fn` that declares no parameter (`() => fetch(url)`) is passed a shared signal that never aborts:
+ *   it cannot observe one, and building an `AbortSignal` costs about 2 µs a call.
+ * - At most `maxInFlight` keys are tracked; past it new keys run without deduplication (`bypassed`).
+ */
+export class Deduplicator implements DeduplicatorContract {
+  readonly name: string;
+  readonly #timeoutMs: number;
+  readonly #maxInFlight: number;
+  readonly #share: ShareMode;
+  readonly #clock: Clock;
+  readonly #spans: boolean;
+  readonly #idPrefix = `${randomBytes(4).toString('hex')}-`;
+  readonly #flights = new Map<string, Flight<unknown>>();
+  #seq = 0;
+  #sweepTimer: TimerHandle | undefined;
+  #closed = false;
+
+  #total = 0;
+  #leaders = 0;
+  #followers = 0;
+  #successes = 0;
+  #errors = 0;
+  #timeouts = 0;
+  #aborted = 0;
+  #bypassed = 0;
+  #abandoned = 0;
+
+  /**
+   * @param options see `DeduplicatorOptions`; everything is optional.
+   * @throws {PerfConfigError} naming the field when an option is invalid or unknown.
+   */
+  constructor(options?: DeduplicatorOptions) {
+    const opts = checkDeduplicatorOptions(options);
+    this.name = opts.name;
+    this.#timeoutMs = opts.timeoutMs;
+    this.#maxInFlight = opts.maxInFlight;
+    this.#share = opts.share;
+    this.#clock = opts.clock;
+    this.#spans = opts.spans;
+  }
+
+  /**
+   * Runs `fn` for `key`, unless a call for `key` is in flight: then this caller joins it and gets
+   * the same value or error (shared as the `share` option says).
+   *
+   * Rejects (never throws synchronously) with:
+   * @throws {PerfConfigError} when `key` is not a string, `fn` not a function or an option invalid.
+   * @throws {PerfAbortError} when `options.signal` aborts before the call settles (`cause`: its reason).
+   * @throws {PerfTimeoutError} when `options.timeoutMs` runs out for this caller, or the operation
+   * outlives the in-flight limit.
+   * @throws {PerfClosedError} after `close()`, or when `close()` cancels the call.
+   * @throws {PerfSerializationError} with `share: 'clone'` when the value cannot be cloned (followers).
+   * Otherwise whatever `fn` threw or rejected with.
+   */
+  run<T>(key: string, fn: (signal: AbortSignal) => Promise<T>, options?: DedupCallOptions): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(new PerfClosedError(`Deduplicator "${this.name}" is closed`));
+    }
+    if (typeof key !== 'string') {
+      return Promise.reject(
+        new PerfConfigError('key', 'must be a string', key, { owner: 'Deduplicator.run' }),
+      );
+    }
+    if (typeof fn !== 'function') {
+      return Promise.reject(
+        new PerfConfigError('fn', 'must be a function', fn, { owner: 'Deduplicator.run' }),
+      );
+    }
+    let opts: DedupCallOptions | undefined;
+    if (options !== undefined) {
+      try {
+        opts = checkRunOptions(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (opts.signal === undefined && opts.timeoutMs === undefined && opts.onSettle === undefined) {
+        opts = undefined;
+      }
+    }
+    this.#total++;
+    if (opts?.signal?.aborted) return this.#rejectAborted(key, opts);
+
+    const existing = this.#flights.get(key) as Flight<T> | undefined;
+    if (existing !== undefined) return this.#join(existing, opts);
+    return this.#lead(key, fn, opts, this.#flights.size >= this.#maxInFlight);
+  }
+
+  /**
+   * Like `run()`, but resolves with the value and how this call went (role, correlation ids, wait).
+   * @throws the same errors as `run()`.
+   */
+  async runDetailed<T>(
+    key: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+    options?: DedupRunOptionsWithoutCallback,
+  ): Promise<DedupDetailedResult<T>> {
+    let info: DedupCallInfo | undefined;
+    const value = await this.run(key, fn, {
+      ...options,
+      onSettle: (i) => {
+        info = i;
+      },
+    });
+    return { value, info: info! };
+  }
+
+  /** Counters since construction, and the keys in flight now. */
+  stats(): DeduplicatorStats {
+    const total = this.#total;
+    return {
+      total,
+      leaders: this.#leaders,
+      followers: this.#followers,
+      inFlight: this.#flights.size,
+      successes: this.#successes,
+      timeouts: this.#timeouts,
+      errors: this.#errors,
+      aborted: this.#aborted,
+      bypassed: this.#bypassed,
+      abandoned: this.#abandoned,
+      dedupRatio: total === 0 ? 0 : this.#followers / total,
+    };
+  }
+
+  /** True while a call for `key` is in flight here. */
+  has(key: string): boolean {
+    return this.#flights.has(key);
+  }
+
+  /**
+   * Cancels every operation in flight (their signals abort; their callers reject with
+   * `PerfClosedError`), stops the instance's timer and refuses further calls. Idempotent.
+   * Calls that bypassed deduplication hold no key and run to their end.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#sweepTimer !== undefined) this.#clock.clearTimeout(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+    const error = new PerfClosedError(`Deduplicator "${this.name}" was closed while the call was in flight`);
+    for (const flight of [...this.#flights.values()]) this.#cancel(flight, 'aborted', error);
+    this.#flights.clear();
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  #correlationId(seq: number): string {
+    return this.#idPrefix + seq.toString(36);
+  }
+
+  #isPlain(options: DedupCallOptions | undefined): boolean {
+    return options === undefined && !channels.dedup.settle.hasSubscribers;
+  }
+
+  #lead<T>(
+    key: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+    options: DedupCallOptions | undefined,
+    bypass: boolean,
+  ): Promise<T> {
+    const seq = ++this.#seq;
+    const now = this.#clock.now();
+    const flight = new Flight<T>(key, seq, now, fn.length === 0 ? undefined : new AbortController(), bypass);
+    if (bypass) {
+      this.#bypassed++;
+      if (channels.dedup.bypass.hasSubscribers) {
+        channels.dedup.bypass.publish({ name: this.name, key, reason: 'max-in-flight' });
+      }
+    } else {
+      this.#leaders++;
+      this.#flights.set(key, flight as Flight<unknown>);
+      if (this.#sweepTimer === undefined) {
+        this.#sweepTimer = this.#clock.setTimeout(this.#sweep, this.#timeoutMs);
+      }
+      if (channels.dedup.lead.hasSubscribers) {
+        channels.dedup.lead.publish({ name: this.name, key, correlationId: this.#correlationId(seq) });
+      }
+    }
+    if (this.#spans) flight.span = startLeaderSpan(this.name, key, this.#correlationId(seq), bypass);
+
+    // Attach the caller before starting fn, so a synchronous outcome reaches it too.
+    let result: Promise<T>;
+    if (this.#isPlain(options)) {
+      flight.plainCallers++;
+      result = flight.promise;
+    } else {
+      result = this.#wait(flight, { role: 'leader', seq, startedAt: now, options, span: undefined });
+    }
+    this.#start(flight, fn);
+    return result;
+  }
+
+  #join<T>(flight: Flight<T>, options: DedupCallOptions | undefined): Promise<T> {
+    const seq = ++this.#seq;
+    this.#followers++;
+    flight.followers++;
+    flight.waiting++;
+    if (channels.dedup.join.hasSubscribers) {
+      channels.dedup.join.publish({
+        name: this.name,
+        key: flight.key,
+        correlationId: this.#correlationId(seq),
+        leaderCorrelationId: this.#correlationId(flight.seq),
+      });
+    }
+    let span: Span | undefined;
+    if (this.#spans) {
+      span = startFollowerSpan(
+        this.name,
+        flight.key,
+        this.#correlationId(seq),
+        this.#correlationId(flight.seq),
+        flight.span,
+      );
+      if (!span.isRecording()) {
+        span.end();
+        span = undefined;
+      }
+    }
+    if (span === undefined && this.#share !== 'clone' && this.#isPlain(options)) {
+      flight.plainCallers++;
+      return flight.promise;
+    }
+    return this.#wait(flight, { role: 'follower', seq, startedAt: this.#clock.now(), options, span });
+  }
+
+  #start<T>(flight: Flight<T>, fn: (signal: AbortSignal) => Promise<T>): void {
+    let result: unknown;
+    try {
+      const signal = flight.controller === undefined ? NEVER_ABORTED : flight.controller.signal;
+      result = flight.span?.isRecording() ? runInSpan(flight.span, () => fn(signal)) : fn(signal);
+    } catch (error) {
+      this.#settle(flight, 'error', error);
+      return;
+    }
+    if (result !== null && typeof (result as PromiseLike<T>)?.then === 'function') {
+      Promise.resolve(result as PromiseLike<T>).then(
+        (value) => this.#settle(flight, 'success', value),
+        (error: unknown) => this.#settle(flight, 'error', error),
+      );
+    } else {
+      // A non-promise result is taken as the value, the way `await` would.
+      this.#settle(flight, 'success', result);
+    }
+  }
+
+  /** The operation produced its outcome: free the key, count plain callers, wake everyone. */
+  #settle<T>(flight: Flight<T>, outcome: 'success' | 'error', valueOrError: unknown): void {
+    if (flight.settled) return; // already abandoned, cancelled or closed: the late outcome is dropped
+    flight.settled = true;
+    if (!flight.bypassed && this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key);
+    let value = valueOrError as T;
+    let error = valueOrError;
+    let ok = outcome === 'success';
+    if (ok && this.#share !== 'reference') {
+      try {
+        if (this.#share === 'freeze') value = deepFreeze(value);
+        else if (flight.followers > 0) flight.snapshot = cloneValue(value);
+      } catch (e) {
+        if (this.#share === 'freeze') {
+          ok = false;
+          error = e;
+        } else {
+          flight.snapshotError = e;
+        }
+      }
+    }
+    flight.outcome = ok ? 'success' : 'error';
+    if (ok) this.#successes += flight.plainCallers;
+    else this.#errors += flight.plainCallers;
+    endSpan(flight.span, flight.outcome, error);
+    if (ok) flight.resolve(value);
+    else flight.reject(error);
+  }
+
+  /** Ends a flight that did not settle by itself: abandoned, every caller aborted, or closed. */
+  #cancel<T>(flight: Flight<T>, outcome: 'timeout' | 'aborted', error: Error): void {
+    if (flight.settled) return;
+    flight.settled = true;
+    flight.outcome = outcome;
+    if (!flight.bypassed && this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key);
+    if (outcome === 'timeout') this.#timeouts += flight.plainCallers;
+    else this.#aborted += flight.plainCallers;
+    flight.controller?.abort(error);
+    endSpan(flight.span, outcome, error);
+    flight.reject(error);
+  }
+
+  /** The in-flight limit: abandons operations older than `timeoutMs`, oldest first (Map order). */
+  #sweep = (): void => {
+    this.#sweepTimer = undefined;
+    const now = this.#clock.now();
+    for (const flight of this.#flights.values()) {
+      const due = flight.startedAt + this.#timeoutMs;
+      if (due > now) {
+        this.#sweepTimer = this.#clock.setTimeout(this.#sweep, due - now);
+        return;
+      }
+      this.#abandoned++;
+      if (channels.dedup.timeout.hasSubscribers) {
+        channels.dedup.timeout.publish({
+          name: this.name,
+          key: flight.key,
+          correlationId: this.#correlationId(flight.seq),
+          role: 'leader',
+          timeoutMs: this.#timeoutMs,
+        });
+      }
+      this.#cancel(
+        flight,
+        'timeout',
+        new PerfTimeoutError(
+          `Deduplicator "${this.name}": the operation for key ${describeValue(flight.key)} did not settle ` +
+            `within the in-flight limit of ${this.#timeoutMs} ms and was abandoned`,
+          this.#timeoutMs,
+        ),
+      );
+    }
+  };
+
+  /** A caller with its own signal, timeout, callback, span or clone: its own promise over the flight's. */
+  #wait<T>(flight: Flight<T>, waiter: Waiter): Promise<T> {
+    const { options } = waiter;
+    const signal = options?.signal;
+    const timeoutMs = options?.timeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      let timer: TimerHandle | undefined;
+      const finish = (outcome: DedupOutcome, error: unknown): void => {
+        done = true;
+        if (timer !== undefined) this.#clock.clearTimeout(timer);
+        if (signal !== undefined) signal.removeEventListener('abort', onAbort);
+        this.#count(outcome);
+        this.#report(flight, waiter, outcome, error);
+      };
+      const onAbort = (): void => {
+        if (done) return;
+        const error = new PerfAbortError(`Deduplicator "${this.name}": the caller aborted`, {
+          cause: signal?.reason,
+        });
+        finish('aborted', error);
+        reject(error);
+        this.#leave(flight, true);
+      };
+      if (signal !== undefined) signal.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs !== undefined) {
+        timer = this.#clock.setTimeout(() => {
+          if (done) return;
+          timer = undefined;
+          const error = new PerfTimeoutError(
+            `Deduplicator "${this.name}": gave up waiting for key ${describeValue(flight.key)} after ${timeoutMs} ms`,
+            timeoutMs,
+          );
+          if (channels.dedup.timeout.hasSubscribers) {
+            channels.dedup.timeout.publish({
+              name: this.name,
+              key: flight.key,
+              correlationId: this.#correlationId(waiter.seq),
+              role: waiter.role,
+              timeoutMs,
+            });
+          }
+          finish('timeout', error);
+          reject(error);
+          this.#leave(flight, false);
+        }, timeoutMs);
+      }
+      flight.promise.then(
+        (value) => {
+          if (done) return;
+          if (waiter.role === 'follower' && this.#share === 'clone') {
+            if (flight.snapshotError !== undefined) {
+              finish('error', flight.snapshotError);
+              reject(flight.snapshotError);
+              return;
+            }
+            value = structuredClone(flight.snapshot) as T;
+          }
+          finish('success', undefined);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (done) return;
+          finish(flight.outcome ?? 'error', error);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** A waiting caller left early; when the last one left by aborting, the operation is aborted. */
+  #leave<T>(flight: Flight<T>, aborted: boolean): void {
+    flight.waiting--;
+    if (aborted && flight.waiting === 0 && !flight.settled) {
+      this.#cancel(
+        flight,
+        'aborted',
+        new PerfAbortError(`Deduplicator "${this.name}": every caller aborted, so the operation was aborted`),
+      );
+    }
+  }
+
+  #count(outcome: DedupOutcome): void {
+    switch (outcome) {
+      case 'success':
+        this.#successes++;
+        break;
+      case 'error':
+        this.#errors++;
+        break;
+      case 'timeout':
+        this.#timeouts++;
+        break;
+      case 'aborted':
+        this.#aborted++;
+        break;
+    }
+  }
+
+  /** Publishes the settle event, ends the follower's span and tells the caller, when anyone asked. */
+  #report<T>(flight: Flight<T>, waiter: Waiter, outcome: DedupOutcome, error: unknown): void {
+    endSpan(waiter.span, outcome, error);
+    const onSettle = waiter.options?.onSettle;
+    if (onSettle === undefined && !channels.dedup.settle.hasSubscribers) return;
+    const correlationId = this.#correlationId(waiter.seq);
+    const leaderCorrelationId = this.#correlationId(flight.seq);
+    const waitedMs = Math.max(0, this.#clock.now() - waiter.startedAt);
+    if (channels.dedup.settle.hasSubscribers) {
+      channels.dedup.settle.publish({
+        name: this.name,
+        key: flight.key,
+        correlationId,
+        role: waiter.role,
+        leaderCorrelationId,
+        outcome,
+        durationMs: waitedMs,
+      });
+    }
+    if (onSettle !== undefined) {
+      try {
+        onSettle({
+          key: flight.key,
+          role: waiter.role,
+          bypassed: flight.bypassed,
+          correlationId,
+          leaderCorrelationId,
+          outcome,
+          waitedMs,
+        });
+      } catch {
+        // A throwing callback must not change the call's outcome or break the others.
+      }
+    }
+  }
+
+  /** A caller whose signal had already aborted: nothing runs, nothing is joined. */
+  #rejectAborted<T>(key: string, options: DedupCallOptions): Promise<T> {
+    const seq = ++this.#seq;
+    const flightless = {
+      role: 'leader' as const,
+      seq,
+      startedAt: this.#clock.now(),
+      options,
+      span: undefined,
+    };
+    const error = new PerfAbortError(`Deduplicator "${this.name}": the caller's signal had already aborted`, {
+      cause: options.signal?.reason,
+    });
+    this.#aborted++;
+    const probe = new Flight<unknown>(key, seq, flightless.startedAt, undefined, false);
+    probe.settled = true;
+    this.#report(probe, flightless, 'aborted', error);
+    return Promise.reject(error);
+  }
+}
+
+/** `run()` options without `onSettle` (which `runDetailed()` uses itself). */
+export type DedupRunOptionsWithoutCallback = Omit<DedupCallOptions, 'onSettle'>;

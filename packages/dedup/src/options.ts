@@ -1,0 +1,67 @@
+/** The options of `new Deduplicator()` and of `run()`, and their checks. */
+import {
+  type Check,
+  type Clock,
+  check,
+  checkOptions,
+  is,
+  optional,
+  systemClock,
+  withDefault,
+} from '@perf/core';
+import type { DedupCallOptions } from './call-info.js';
+import type { ShareMode } from './share.js';
+
+export interface DeduplicatorOptions {
+  /**
+   * The in-flight limit, in ms: the longest one operation may hold its key. Past it the operation is
+   * abandoned: its signal aborts, every caller still waiting rejects with `PerfTimeoutError` and the
+   * key is free again. Default 30 000.
+   */
+  timeoutMs?: number;
+  /** Keys in flight at most; past it new keys run without deduplication (counted as `bypassed`). Default 1000. */
+  maxInFlight?: number;
+  /** How followers receive the result: `reference` (default), `clone` (structuredClone each) or `freeze`. */
+  share?: ShareMode;
+  /** Names this instance in events and spans. Default `"default"`. */
+  name?: string;
+  /** Time source for timeouts and waits. Default `systemClock`. */
+  clock?: Clock;
+  /** Emit OpenTelemetry spans (a no-op until an SDK is registered). Default true. */
+  spans?: boolean;
+}
+
+const isClock = check<Clock>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Clock).now === 'function' &&
+    typeof (v as Clock).setTimeout === 'function' &&
+    typeof (v as Clock).clearTimeout === 'function',
+  'a Clock (an object with now, setTimeout and clearTimeout)',
+);
+
+const DEDUP_SHAPE = {
+  timeoutMs: withDefault(is.positiveNumber, 30_000),
+  maxInFlight: withDefault(is.positiveInteger, 1000),
+  share: withDefault(is.oneOf('reference', 'clone', 'freeze'), 'reference') as Check<ShareMode>,
+  name: withDefault(is.nonEmptyString, 'default'),
+  clock: withDefault(isClock, systemClock),
+  spans: withDefault(is.boolean, true),
+};
+
+/** @throws {PerfConfigError} naming the first invalid field. */
+export function checkDeduplicatorOptions(input: unknown) {
+  return checkOptions('Deduplicator', input, DEDUP_SHAPE);
+}
+
+const RUN_SHAPE = {
+  signal: optional(is.abortSignal),
+  timeoutMs: optional(is.positiveNumber),
+  onSettle: optional(is.function) as Check<DedupCallOptions['onSettle']>,
+};
+
+/** @throws {PerfConfigError} naming the first invalid field. */
+export function checkRunOptions(input: unknown): DedupCallOptions {
+  return checkOptions('Deduplicator.run', input, RUN_SHAPE);
+}
