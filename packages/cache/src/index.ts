@@ -1,2 +1,15 @@
-/** Version of this package, kept in step with package.json by the smoke test. */
-export const VERSION = '0.1.0';
+export { createCache } from './create-cache.js';
+export type { CreateCacheOptions, L1Options, L2Options, L3Options } from './options.js';
+export { assertSerializable, createMsgpackSerializer, type Serializer } from './serializer.js';
+export type { TieredCacheStats } from './stats.js';
+export {
+  TieredCache,
+  type TieredGetOrSetOptions,
+  type TieredSetOptions,
+  type WarmEntries,
+  type WarmEntry,
+  type WarmOptions,
+  type WarmResult,
+  type WarmSource,
+} from './tiered-cache.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,613 @@
+/**
+ * The state one `createCache` call builds and its scopes share: the tiers, the tag registry, the
+ * bus, the counters, and the tier-walking read and write paths. `TieredCache` is the public view
+ * over it (a key prefix plus the public methods).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type CacheErrorEvent,
+  type CacheTier,
+  type Clock,
+  channels,
+  type Deduplicator,
+  PerfClosedError,
+} from '@perf/core';
+import { Deduplicator as DedupDeduplicator } from '@perf/dedup';
+import { type BusMessage, CacheBus } from './bus.js';
+import { CacheEntry } from './entry.js';
+import { CorruptEntryError, decodeEntry, encodeEntry } from './envelope.js';
+import { MemoryTier } from './l1-memory.js';
+import { KeyvTier } from './l2-keyv.js';
+import { type RedisFailureKind, RedisTier, UNAVAILABLE } from './l3-redis.js';
+import type { ResolvedOptions } from './options.js';
+import { createMsgpackSerializer, type Serializer } from './serializer.js';
+import { CacheCounters } from './stats.js';
+import { TagRegistry } from './tag-registry.js';
+
+const ch = channels.cache;
+
+/** What a read found: a fresh entry, or (when asked for) one only servable from grace. */
+export interface Found {
+  entry: CacheEntry;
+  fresh: boolean;
+  tier: CacheTier;
+}
+
+/** Everything a write needs besides the key and value. */
+export interface WriteSpec {
+  ttlMs: number;
+  graceMs: number;
+  tags: readonly string[] | undefined;
+  /** The stamp the value counts as created at (a factory's start, so invalidations during it win). */
+  createdAt: number;
+  reason: 'set' | 'factory' | 'backfill' | 'warm' | 'refresh';
+}
+
+/** Keys recently written or deleted, remembered so a factory that started earlier does not overwrite them. */
+const MAX_TOUCHED = 10_000;
+/** Most background refreshes (eager or soft-timeout) in flight at once. */
+export const MAX_REFRESHING = 1_000;
+
+export class CacheCore {
+  readonly namespace: string;
+  readonly options: ResolvedOptions;
+  readonly clock: Clock;
+  readonly l1: MemoryTier | undefined;
+  readonly l2: KeyvTier | undefined;
+  readonly l3: RedisTier | undefined;
+  readonly bus: CacheBus | undefined;
+  readonly serializer: Serializer;
+  readonly tags: TagRegistry;
+  readonly counters = new CacheCounters();
+  readonly dedup: Deduplicator;
+  readonly tierNames: readonly CacheTier[];
+  readonly abort = new AbortController();
+  /** Keys with a background refresh in flight (bounded by MAX_REFRESHING). */
+  readonly refreshing = new Set<string>();
+  /** Longest any copy of an entry can live in any tier: how long tag times must be kept. */
+  readonly maxLifetimeMs: number;
+  readonly instanceId = randomUUID();
+  closed = false;
+
+  #lastStamp = Number.NEGATIVE_INFINITY;
+  /** key → stamp of its last local write/delete (or bus notice of one). FIFO-bounded; see `#touchFloor`. */
+  readonly #touched = new Map<string, number>();
+  /** Writes or deletes older than this may have been forgotten from `#touched`; also raised by clear/prefix. */
+  #touchFloor = Number.NEGATIVE_INFINITY;
+  /** Keys whose last L3 write or delete failed; L3 is not read for them until re-synced. */
+  readonly #pendingSync = new Set<string>();
+  #pendingOverflow = false;
+  #resyncing: Promise<void> | undefined;
+  /** The Deduplicator the cache created (closed with it), when none was given. */
+  readonly #ownDedup: DedupDeduplicator | undefined;
+
+  constructor(options: ResolvedOptions) {
+    this.options = options;
+    this.namespace = options.namespace;
+    this.clock = options.clock;
+    this.serializer = options.serializer ?? createMsgpackSerializer();
+    this.tags = new TagRegistry(options.maxTags);
+    if (options.deduplicator === undefined) {
+      this.#ownDedup = new DedupDeduplicator({
+        name: `cache:${options.namespace}`,
+        clock: options.clock,
+        maxInFlight: 10_000,
+      });
+      this.dedup = this.#ownDedup;
+    } else {
+      this.dedup = options.deduplicator;
+    }
+    const lower = options.l2 !== false || options.l3 !== undefined;
+    const tiers: CacheTier[] = [];
+    if (options.l1 !== false) {
+      tiers.push('l1');
+      this.l1 = new MemoryTier({
+        maxEntries: options.l1.maxEntries,
+        maxBytes: options.l1.maxBytes,
+        ttlMs: options.l1.ttlMs ?? (lower ? 100 : Number.POSITIVE_INFINITY),
+      });
+    }
+    if (options.l2 !== false) {
+      tiers.push('l2');
+      this.l2 = new KeyvTier({
+        store: options.l2.store,
+        ttlMs: options.l2.ttlMs,
+        namespace: options.namespace,
+        onError: (error) => this.reportError('l2', 'store', 'other', error),
+      });
+    }
+    if (options.l3 !== undefined) {
+      tiers.push('l3');
+      this.l3 = new RedisTier({
+        redis: options.l3.redis,
+        namespace: options.namespace,
+        ttlMs: options.l3.ttlMs,
+        commandTimeoutMs: options.l3.commandTimeoutMs,
+        clock: options.clock,
+        breaker: options.circuitBreaker,
+        onFailure: (operation, kind, error, key) => this.#onRedisFailure(operation, kind, error, key),
+        onReconnect: () => void this.resync(),
+      });
+      if (options.bus) {
+        this.bus = new CacheBus({
+          client: this.l3.client,
+          namespace: options.namespace,
+          instanceId: this.instanceId,
+          onMessage: (message) => this.#onBusMessage(message),
+          onInvalid: () => this.reportError('bus', 'receive', 'corrupt', new Error('malformed bus message')),
+          onError: (error) => this.reportError('bus', 'subscribe', 'unavailable', error),
+          onReconnect: () => void this.resync(),
+        });
+      }
+    }
+    this.tierNames = tiers;
+    this.maxLifetimeMs = Math.max(
+      this.l1 && Number.isFinite(this.l1.ttlMs) ? this.l1.ttlMs : 0,
+      this.l2?.ttlMs ?? 0,
+      this.l3?.ttlMs ?? 0,
+      options.defaultTtlMs + options.graceMs,
+    );
+  }
+
+  /** A strictly increasing time stamp: `clock.now()`, nudged forward when two calls share a millisecond. */
+  stamp(): number {
+    const now = this.clock.now();
+    this.#lastStamp = now > this.#lastStamp ? now : this.#lastStamp + 1 / 1024;
+    return this.#lastStamp;
+  }
+
+  /** @throws {PerfClosedError} after `close()`. */
+  assertOpen(): void {
+    if (this.closed) throw new PerfClosedError('The cache is closed');
+  }
+
+  /** True when an entry's tags (if any) survived every invalidation known locally. */
+  tagsValid(entry: CacheEntry): boolean {
+    return entry.tags === undefined || this.tags.isValid(entry.tags, entry.createdAt);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * Walks L1 → L2 → L3 (or only L3) for `key`, backfilling upper tiers from a fresh lower hit with
+   * the remaining TTL. Returns the fresh entry, or with `allowStale` an expired one still in
+   * grace, or undefined. Never throws for tier failures (they are counted).
+   */
+  async lookup(
+    key: string,
+    eventNs: string,
+    allowStale: boolean,
+    l3Only = false,
+  ): Promise<Found | undefined> {
+    const counters = this.counters;
+    let stale: Found | undefined;
+    let now = this.clock.now();
+    const l1 = this.l1;
+    if (l1 !== undefined && !l3Only) {
+      const e = l1.get(key);
+      if (e !== undefined) {
+        if (now >= e.l1Until || !this.tagsValid(e)) {
+          l1.delete(key);
+        } else if (now < e.expiresAt) {
+          counters.l1.hits++;
+          if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: eventNs, key, tier: 'l1' });
+          return { entry: e, fresh: true, tier: 'l1' };
+        } else if (now < e.staleUntil) {
+          stale = { entry: e, fresh: false, tier: 'l1' };
+        }
+      }
+      counters.l1.misses++;
+      if (ch.miss.hasSubscribers) ch.miss.publish({ namespace: eventNs, key, tier: 'l1' });
+    }
+    const l2 = this.l2;
+    if (l2 !== undefined && !l3Only) {
+      let raw: unknown;
+      try {
+        raw = await l2.get(key);
+      } catch (error) {
+        this.reportError('l2', 'get', 'other', error, key);
+      }
+      if (raw !== undefined && raw !== null) {
+        const e = this.#decode(raw, 'l2', key);
+        now = this.clock.now();
+        if (e !== undefined && this.tagsValid(e)) {
+          if (now < e.expiresAt) {
+            counters.l2.hits++;
+            if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: eventNs, key, tier: 'l2' });
+            this.#backfillL1(key, e, now, raw);
+            return { entry: e, fresh: true, tier: 'l2' };
+          }
+          if (now < e.staleUntil && (stale === undefined || e.createdAt > stale.entry.createdAt)) {
+            stale = { entry: e, fresh: false, tier: 'l2' };
+          }
+        }
+      }
+      counters.l2.misses++;
+      if (ch.miss.hasSubscribers) ch.miss.publish({ namespace: eventNs, key, tier: 'l2' });
+    }
+    const l3 = this.l3;
+    if (l3 !== undefined && !this.#pendingSync.has(key) && !this.#pendingOverflow) {
+      const raw = await l3.get(key);
+      if (raw !== UNAVAILABLE) {
+        if (raw !== null) {
+          const e = this.#decode(raw, 'l3', key);
+          if (e !== undefined && (await this.#tagsValidInRedis(e))) {
+            now = this.clock.now();
+            if (now < e.expiresAt) {
+              counters.l3.hits++;
+              if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: eventNs, key, tier: 'l3' });
+              if (!l3Only) await this.#backfillL2(key, e, now, raw);
+              this.#backfillL1(key, e, now, raw);
+              return { entry: e, fresh: true, tier: 'l3' };
+            }
+            if (now < e.staleUntil && (stale === undefined || e.createdAt > stale.entry.createdAt)) {
+              stale = { entry: e, fresh: false, tier: 'l3' };
+            }
+          }
+        }
+        counters.l3.misses++;
+        if (ch.miss.hasSubscribers) ch.miss.publish({ namespace: eventNs, key, tier: 'l3' });
+      }
+    }
+    return allowStale ? stale : undefined;
+  }
+
+  #decode(raw: unknown, tier: CacheTier, key: string): CacheEntry | undefined {
+    try {
+      return decodeEntry(raw, this.serializer);
+    } catch (error) {
+      this.counters.corruptReads++;
+      this.reportError(tier, 'get', error instanceof CorruptEntryError ? 'corrupt' : 'other', error, key);
+      return undefined;
+    }
+  }
+
+  /** Tags of an entry read from Redis are checked against Redis' tag times (other instances' invalidations). */
+  async #tagsValidInRedis(entry: CacheEntry): Promise<boolean> {
+    if (entry.tags === undefined) return true;
+    const times = await this.l3!.tagTimes(entry.tags);
+    if (times === UNAVAILABLE) return false;
+    for (let i = 0; i < times.length; i++) {
+      const at = times[i]!;
+      if (at > 0) this.tags.invalidate(entry.tags[i]!, at);
+    }
+    return this.tags.isValid(entry.tags, entry.createdAt);
+  }
+
+  #backfillL1(key: string, entry: CacheEntry, now: number, raw: unknown): void {
+    const l1 = this.l1;
+    if (l1 === undefined) return;
+    l1.set(key, entry, Math.min(now + l1.ttlMs, entry.staleUntil), (raw as Uint8Array).byteLength ?? 0);
+    this.counters.l1.sets++;
+  }
+
+  async #backfillL2(key: string, entry: CacheEntry, now: number, raw: Uint8Array): Promise<void> {
+    const l2 = this.l2;
+    if (l2 === undefined) return;
+    try {
+      await l2.set(key, raw, Math.min(l2.ttlMs, entry.staleUntil - now));
+      this.counters.l2.sets++;
+    } catch (error) {
+      this.reportError('l2', 'set', 'other', error, key);
+    }
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Writes through every tier. Encodes first, so a value that cannot be serialized is refused
+   * before anything is written. Tier failures are counted, never thrown.
+   * @throws {PerfSerializationError} when the value cannot be serialized.
+   */
+  async write(key: string, value: unknown, spec: WriteSpec, eventNs: string): Promise<CacheEntry> {
+    const now = this.clock.now();
+    const expiresAt = now + spec.ttlMs;
+    const staleUntil = expiresAt + spec.graceMs;
+    const eager = this.options.eagerRefresh;
+    const refreshAt = eager === undefined ? Number.POSITIVE_INFINITY : now + spec.ttlMs * eager;
+    const entry = new CacheEntry(value, spec.createdAt, expiresAt, staleUntil, refreshAt, spec.tags);
+    const l1 = this.l1;
+    const l2 = this.l2;
+    const l3 = this.l3;
+    const bytes =
+      l2 !== undefined || l3 !== undefined || l1?.needsSize ? encodeEntry(entry, this.serializer) : undefined;
+    const counters = this.counters;
+    if (spec.reason === 'set' || spec.reason === 'warm') this.#touch(key, spec.createdAt);
+    if (l1 !== undefined) {
+      l1.set(key, entry, Math.min(now + l1.ttlMs, staleUntil), bytes?.byteLength ?? 0);
+      counters.l1.sets++;
+    }
+    const life = staleUntil - now;
+    const pending: Promise<unknown>[] = [];
+    if (l2 !== undefined) {
+      pending.push(
+        l2.set(key, bytes!, Math.min(l2.ttlMs, life)).then(
+          () => {
+            counters.l2.sets++;
+          },
+          (error: unknown) => this.reportError('l2', 'set', 'other', error, key),
+        ),
+      );
+    }
+    if (l3 !== undefined) {
+      pending.push(
+        l3.set(key, bytes!, Math.min(l3.ttlMs, life)).then((ok) => {
+          if (ok) {
+            counters.l3.sets++;
+            this.#pendingSync.delete(key);
+          } else {
+            this.#markPending(key);
+          }
+        }),
+      );
+    }
+    if (pending.length > 0) await Promise.all(pending);
+    counters.sets++;
+    if (ch.set.hasSubscribers) {
+      ch.set.publish({
+        namespace: eventNs,
+        key,
+        tiers: this.tierNames,
+        ttlMs: spec.ttlMs,
+        reason: spec.reason,
+      });
+    }
+    await this.publish({ kind: 'set', target: key });
+    return entry;
+  }
+
+  /**
+   * Whether a value a factory began producing at `startedAt` may still be cached: false when the
+   * key was written, deleted or invalidated (locally or by a bus notice) after the factory began.
+   */
+  mayStore(key: string, startedAt: number): boolean {
+    if (startedAt <= this.#touchFloor) return false;
+    const touched = this.#touched.get(key);
+    return touched === undefined || touched < startedAt;
+  }
+
+  #touch(key: string, at: number): void {
+    const touched = this.#touched;
+    touched.delete(key);
+    touched.set(key, at);
+    if (touched.size > MAX_TOUCHED) {
+      const oldest = touched.keys().next().value as string;
+      const time = touched.get(oldest)!;
+      touched.delete(oldest);
+      if (time > this.#touchFloor) this.#touchFloor = time;
+    }
+  }
+
+  #markPending(key: string): void {
+    if (this.#pendingSync.size >= this.options.maxPendingSync) {
+      this.#pendingOverflow = true;
+      return;
+    }
+    this.#pendingSync.add(key);
+  }
+
+  /** Deletes `key` from every tier; resolves true when any tier had it. */
+  async remove(key: string, eventNs: string): Promise<boolean> {
+    this.#touch(key, this.stamp());
+    const counters = this.counters;
+    let existed = false;
+    if (this.l1?.delete(key)) {
+      existed = true;
+      counters.l1.deletes++;
+    }
+    const pending: Promise<unknown>[] = [];
+    if (this.l2 !== undefined) {
+      pending.push(
+        this.l2.delete(key).then(
+          (had) => {
+            if (had) {
+              existed = true;
+              counters.l2.deletes++;
+            }
+          },
+          (error: unknown) => this.reportError('l2', 'delete', 'other', error, key),
+        ),
+      );
+    }
+    if (this.l3 !== undefined) {
+      pending.push(
+        this.l3.delete(key).then((had) => {
+          if (had === UNAVAILABLE) {
+            this.#markPending(key);
+          } else {
+            this.#pendingSync.delete(key);
+            if (had) {
+              existed = true;
+              counters.l3.deletes++;
+            }
+          }
+        }),
+      );
+    }
+    if (pending.length > 0) await Promise.all(pending);
+    counters.deletes++;
+    if (ch.delete.hasSubscribers) ch.delete.publish({ namespace: eventNs, kind: 'key', target: key });
+    await this.publish({ kind: 'delete', target: key });
+    return existed;
+  }
+
+  /** Deletes every key starting with `prefix` (`''`: everything) from every tier. */
+  async removePrefix(prefix: string, eventNs: string): Promise<void> {
+    this.#touchFloor = Math.max(this.#touchFloor, this.stamp());
+    this.l1?.deletePrefix(prefix);
+    if (this.l2 !== undefined) {
+      try {
+        await this.l2.deletePrefix(prefix);
+      } catch (error) {
+        this.reportError('l2', prefix === '' ? 'clear' : 'deleteByPrefix', 'other', error);
+      }
+    }
+    if (this.l3 !== undefined) {
+      const ok = await this.l3.deletePrefix(prefix);
+      if (!ok) this.#pendingOverflow = true; // we cannot tell which keys Redis still holds
+    }
+    this.counters.deletes++;
+    if (ch.delete.hasSubscribers) {
+      ch.delete.publish(
+        prefix === ''
+          ? { namespace: eventNs, kind: 'clear' }
+          : { namespace: eventNs, kind: 'prefix', target: prefix },
+      );
+    }
+    await this.publish(prefix === '' ? { kind: 'clear' } : { kind: 'prefix', target: prefix });
+  }
+
+  /** Records the invalidation of `tags` locally, in Redis (for other instances' reads) and on the bus. */
+  async invalidateTags(tags: readonly string[], eventNs: string): Promise<void> {
+    const at = this.stamp();
+    for (const tag of tags) this.tags.invalidate(tag, at);
+    if (this.l3 !== undefined) await this.l3.invalidateTags(tags, at, this.maxLifetimeMs);
+    if (ch.invalidate.hasSubscribers) ch.invalidate.publish({ namespace: eventNs, tags });
+    await this.publish({ kind: 'tags', tags: [...tags], at });
+  }
+
+  // ---------------------------------------------------------------- bus and re-sync
+
+  /** Sends `message` to other instances (no-op without a bus); failures are counted. */
+  async publish(message: BusMessage): Promise<void> {
+    const bus = this.bus;
+    if (bus === undefined || this.l3 === undefined) return;
+    const sent = await this.l3.publish(bus.channel, bus.encode(message));
+    if (sent === UNAVAILABLE) return;
+    this.counters.busMessagesSent++;
+    if (ch.bus.hasSubscribers)
+      ch.bus.publish({ namespace: this.namespace, direction: 'sent', kind: message.kind });
+  }
+
+  #onBusMessage(message: BusMessage): void {
+    if (this.closed) return;
+    this.counters.busMessagesReceived++;
+    if (ch.bus.hasSubscribers)
+      ch.bus.publish({ namespace: this.namespace, direction: 'received', kind: message.kind });
+    const target = message.target ?? '';
+    switch (message.kind) {
+      case 'set':
+      case 'delete':
+        this.#touch(target, this.stamp());
+        this.l1?.delete(target);
+        this.l2
+          ?.delete(target)
+          .catch((error: unknown) => this.reportError('l2', 'delete', 'other', error, target));
+        break;
+      case 'prefix':
+      case 'clear':
+        this.#touchFloor = Math.max(this.#touchFloor, this.stamp());
+        this.l1?.deletePrefix(target);
+        this.l2
+          ?.deletePrefix(target)
+          .catch((error: unknown) => this.reportError('l2', 'clear', 'other', error));
+        break;
+      case 'tags':
+        for (const tag of message.tags ?? []) this.tags.invalidate(tag, message.at ?? this.stamp());
+        break;
+    }
+  }
+
+  /**
+   * Redis or the bus came back after being away: writes that missed Redis are replayed from the
+   * local copy (or deleted there when none is left), then L1 and L2 are dropped, since they may
+   * have missed other instances' invalidations.
+   */
+  resync(): Promise<void> {
+    if (this.#resyncing !== undefined || this.closed) return this.#resyncing ?? Promise.resolve();
+    this.#resyncing = this.#resync().finally(() => {
+      this.#resyncing = undefined;
+    });
+    return this.#resyncing;
+  }
+
+  async #resync(): Promise<void> {
+    this.counters.resyncs++;
+    const l3 = this.l3;
+    if (l3 !== undefined) {
+      if (this.#pendingOverflow) {
+        // Too many missed writes to replay one by one: drop the namespace in Redis instead.
+        if (await l3.deletePrefix('')) this.#pendingOverflow = false;
+        this.#pendingSync.clear();
+      }
+      for (const key of [...this.#pendingSync]) {
+        const now = this.clock.now();
+        let bytes: Uint8Array | undefined;
+        let entry = this.l1?.get(key);
+        if (entry !== undefined && !(now < entry.l1Until && now < entry.staleUntil)) entry = undefined;
+        if (entry !== undefined) {
+          bytes = encodeEntry(entry, this.serializer);
+        } else if (this.l2 !== undefined) {
+          const raw = await this.l2.get(key).catch(() => undefined);
+          const decoded = raw === undefined || raw === null ? undefined : this.#decode(raw, 'l2', key);
+          if (decoded !== undefined && now < decoded.staleUntil) {
+            entry = decoded;
+            bytes = raw as Uint8Array;
+          }
+        }
+        const ok =
+          entry !== undefined && bytes !== undefined
+            ? await l3.set(key, bytes, Math.min(l3.ttlMs, entry.staleUntil - now))
+            : (await l3.delete(key)) !== UNAVAILABLE;
+        if (!ok) return; // still down; the next reconnect tries again
+        this.#pendingSync.delete(key);
+        await this.publish({ kind: 'delete', target: key });
+      }
+    }
+    this.l1?.clear();
+    try {
+      await this.l2?.clear();
+    } catch (error) {
+      this.reportError('l2', 'clear', 'other', error);
+    }
+  }
+
+  // ---------------------------------------------------------------- errors and close
+
+  #onRedisFailure(operation: string, kind: RedisFailureKind, error: unknown, key?: string): void {
+    if (operation === 'publish') {
+      this.reportError('bus', operation, kind, error, key);
+      return;
+    }
+    if (operation.startsWith('lock')) {
+      this.reportError('lock', operation, kind, error, key);
+      return;
+    }
+    this.counters.l3.errors++;
+    this.reportError('l3', operation, kind, error, key);
+  }
+
+  /** Counts a failure the cache carried on from, and publishes it when observed. */
+  reportError(
+    source: CacheErrorEvent['source'],
+    operation: string,
+    kind: CacheErrorEvent['kind'],
+    error: unknown,
+    key?: string,
+  ): void {
+    this.counters.errors++;
+    if (source === 'l2') this.counters.l2.errors++;
+    if (ch.error.hasSubscribers) {
+      ch.error.publish(
+        key === undefined
+          ? { namespace: this.namespace, source, operation, kind, error }
+          : { namespace: this.namespace, source, operation, kind, error, key },
+      );
+    }
+  }
+
+  /** Stops timers, listeners and connections the cache owns; aborts running factories. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort(new PerfClosedError('The cache is closed'));
+    this.bus?.close();
+    await this.l3?.close();
+    this.l2?.close();
+    this.l1?.clear();
+    this.#ownDedup?.close();
+    this.refreshing.clear();
+    this.#touched.clear();
+    this.#pendingSync.clear();
+  }
+}

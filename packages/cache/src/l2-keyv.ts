@@ -1,0 +1,85 @@
+/**
+ * L2: the session tier on Keyv. Holds encoded entries (see envelope.ts) in any Keyv store; by
+ * default a private in-memory Map, where Keyv's own serialization is skipped.
+ */
+import { Keyv, type KeyvStoreAdapter } from 'keyv';
+
+function isKeyv(value: unknown): value is Keyv {
+  return (
+    value instanceof Keyv ||
+    (typeof value === 'object' &&
+      value !== null &&
+      typeof (value as Keyv).getMany === 'function' &&
+      typeof (value as Keyv).hooks === 'object')
+  );
+}
+
+export class KeyvTier {
+  readonly #keyv: Keyv;
+  readonly ttlMs: number;
+  #onError: (error: unknown) => void;
+  readonly #listener = (error: unknown) => this.#onError(error);
+
+  constructor(options: {
+    store: KeyvStoreAdapter | Keyv | Map<unknown, unknown> | undefined;
+    ttlMs: number;
+    namespace: string;
+    onError: (error: unknown) => void;
+  }) {
+    this.ttlMs = options.ttlMs;
+    this.#onError = options.onError;
+    if (options.store === undefined) {
+      this.#keyv = new Keyv({
+        store: new Map(),
+        namespace: options.namespace,
+        serialize: undefined,
+        deserialize: undefined,
+      });
+    } else if (isKeyv(options.store)) {
+      this.#keyv = options.store;
+    } else {
+      this.#keyv = new Keyv({ store: options.store as KeyvStoreAdapter, namespace: options.namespace });
+    }
+    // Keyv swallows store errors (throwOnErrors is off) and reports them as events.
+    this.#keyv.on('error', this.#listener);
+  }
+
+  get(key: string): Promise<unknown> {
+    return this.#keyv.get(key);
+  }
+
+  async set(key: string, bytes: Uint8Array, ttlMs: number): Promise<void> {
+    await this.#keyv.set(key, bytes, Math.max(1, Math.ceil(ttlMs)));
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.#keyv.delete(key);
+  }
+
+  /**
+   * Drops every key starting with `prefix`. Walks the store when Keyv can iterate it; otherwise
+   * clears the whole tier (dropping more than asked is always safe for a cache).
+   */
+  async deletePrefix(prefix: string): Promise<void> {
+    const iterator = this.#keyv.iterator;
+    if (prefix === '' || typeof iterator !== 'function') {
+      await this.#keyv.clear();
+      return;
+    }
+    const doomed: string[] = [];
+    for await (const [key] of iterator.call(this.#keyv, this.#keyv.namespace) as AsyncIterable<
+      [string, unknown]
+    >) {
+      if (typeof key === 'string' && key.startsWith(prefix)) doomed.push(key);
+    }
+    if (doomed.length > 0) await this.#keyv.deleteMany(doomed);
+  }
+
+  clear(): Promise<void> {
+    return this.#keyv.clear();
+  }
+
+  close(): void {
+    this.#keyv.off('error', this.#listener);
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * L3: shared, persistent, on Redis through ioredis (a `Redis` or a `Cluster`). Every call is
+ * bounded: it is skipped at once while the client is not ready (so ioredis' offline queue never
+ * grows through us), it gives up after `commandTimeoutMs`, and it goes through the optional
+ * circuit breaker. A failed call resolves to `UNAVAILABLE`; nothing here throws to the cache.
+ */
+import {
+  type CircuitBreaker,
+  type Clock,
+  isBrokenCircuitError,
+  isIsolatedCircuitError,
+  PerfTimeoutError,
+} from '@perf/core';
+import { type Cluster, Redis } from 'ioredis';
+import { endSpan, startRedisSpan } from './tracing.js';
+
+/** A Redis call that did not happen or did not finish in time. */
+export const UNAVAILABLE: unique symbol = Symbol('unavailable');
+export type Unavailable = typeof UNAVAILABLE;
+
+export type RedisFailureKind = 'timeout' | 'unavailable' | 'other';
+
+type Client = Redis | Cluster;
+
+/** Deletes the lock only when it still holds our token (never someone else's lock). */
+const RELEASE_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+
+export interface RedisTierOptions {
+  redis: Client | string;
+  namespace: string;
+  ttlMs: number;
+  commandTimeoutMs: number;
+  clock: Clock;
+  breaker: CircuitBreaker | undefined;
+  onFailure: (operation: string, kind: RedisFailureKind, error: unknown, key?: string) => void;
+  /** Called when the client is ready again after having been down (the cache re-syncs). */
+  onReconnect: () => void;
+}
+
+function isCluster(client: Client): client is Cluster {
+  return typeof (client as Cluster).nodes === 'function';
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+export class RedisTier {
+  readonly client: Client;
+  readonly ttlMs: number;
+  readonly commandTimeoutMs: number;
+  readonly #owned: boolean;
+  readonly #namespace: string;
+  readonly #valuePrefix: string;
+  readonly #tagPrefix: string;
+  readonly #lockPrefix: string;
+  readonly #clock: Clock;
+  readonly #breaker: CircuitBreaker | undefined;
+  readonly #onFailure: RedisTierOptions['onFailure'];
+  readonly #onReconnect: () => void;
+  #wasDown = false;
+  #closed = false;
+  readonly #onClose = () => {
+    this.#wasDown = true;
+  };
+  readonly #onReady = () => {
+    if (this.#wasDown && !this.#closed) {
+      this.#wasDown = false;
+      this.#onReconnect();
+    }
+  };
+  readonly #onError = (error: unknown) => {
+    this.#onFailure('connection', 'unavailable', error);
+  };
+
+  constructor(options: RedisTierOptions) {
+    this.ttlMs = options.ttlMs;
+    this.commandTimeoutMs = options.commandTimeoutMs;
+    this.#namespace = options.namespace;
+    this.#valuePrefix = `${options.namespace}:v:`;
+    this.#tagPrefix = `${options.namespace}:t:`;
+    this.#lockPrefix = `${options.namespace}:l:`;
+    this.#clock = options.clock;
+    this.#breaker = options.breaker;
+    this.#onFailure = options.onFailure;
+    this.#onReconnect = options.onReconnect;
+    if (typeof options.redis === 'string') {
+      this.#owned = true;
+      this.client = new Redis(options.redis, {
+        enableAutoPipelining: true,
+        commandTimeout: options.commandTimeoutMs,
+        maxRetriesPerRequest: 1,
+        retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1_000),
+      });
+      this.client.on('error', this.#onError);
+    } else {
+      this.#owned = false;
+      this.client = options.redis;
+    }
+    this.client.on('close', this.#onClose);
+    this.client.on('end', this.#onClose);
+    this.client.on('ready', this.#onReady);
+  }
+
+  /** The Redis key holding `key`'s value. */
+  valueKey(key: string): string {
+    return this.#valuePrefix + key;
+  }
+
+  /** True while the client can take commands right now. */
+  get ready(): boolean {
+    return !this.#closed && this.client.status === 'ready';
+  }
+
+  /**
+   * Runs one bounded command. Resolves to its result, or `UNAVAILABLE` when the client is not
+   * ready, the breaker refuses, the command fails or it outlives `commandTimeoutMs`.
+   */
+  async run<T>(
+    operation: string,
+    key: string | undefined,
+    command: () => Promise<T>,
+  ): Promise<T | Unavailable> {
+    if (!this.ready) {
+      this.#onFailure(
+        operation,
+        'unavailable',
+        new Error(`Redis is not ready (status ${this.client.status})`),
+        key,
+      );
+      return UNAVAILABLE;
+    }
+    const span = startRedisSpan(operation, this.#namespace);
+    try {
+      const result =
+        this.#breaker === undefined
+          ? await this.#bounded(operation, command)
+          : await this.#breaker.execute(() => this.#bounded(operation, command));
+      endSpan(span);
+      return result;
+    } catch (error) {
+      endSpan(span, error);
+      const kind: RedisFailureKind =
+        error instanceof PerfTimeoutError
+          ? 'timeout'
+          : isBrokenCircuitError(error) || isIsolatedCircuitError(error) || !this.ready
+            ? 'unavailable'
+            : 'other';
+      this.#onFailure(operation, kind, error, key);
+      return UNAVAILABLE;
+    }
+  }
+
+  #bounded<T>(operation: string, command: () => Promise<T>): Promise<T> {
+    const ms = this.commandTimeoutMs;
+    const clock = this.#clock;
+    return new Promise<T>((resolve, reject) => {
+      const timer = clock.setTimeout(() => {
+        reject(new PerfTimeoutError(`Redis ${operation} took longer than ${ms} ms`, ms));
+      }, ms);
+      command().then(
+        (value) => {
+          clock.clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clock.clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  get(key: string): Promise<Buffer | null | Unavailable> {
+    const full = this.#valuePrefix + key;
+    return this.run('get', key, () => this.client.getBuffer(full));
+  }
+
+  async set(key: string, bytes: Uint8Array, ttlMs: number): Promise<boolean> {
+    const full = this.#valuePrefix + key;
+    const px = Math.max(1, Math.ceil(ttlMs));
+    const result = await this.run('set', key, () =>
+      this.client.set(full, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'PX', px),
+    );
+    return result !== UNAVAILABLE;
+  }
+
+  /** Deletes one key; resolves to whether it existed, or `UNAVAILABLE`. */
+  async delete(key: string): Promise<boolean | Unavailable> {
+    const full = this.#valuePrefix + key;
+    const result = await this.run('del', key, () => this.client.del(full));
+    return result === UNAVAILABLE ? UNAVAILABLE : result > 0;
+  }
+
+  /** Invalidation times of `tags` (0 for a tag never invalidated), or `UNAVAILABLE`. */
+  async tagTimes(tags: readonly string[]): Promise<number[] | Unavailable> {
+    const result = await this.run('tags.get', undefined, () =>
+      Promise.all(tags.map((tag) => this.client.get(this.#tagPrefix + tag))),
+    );
+    if (result === UNAVAILABLE) return UNAVAILABLE;
+    return result.map((v) => (v === null ? 0 : Number(v) || 0));
+  }
+
+  /** Records that `tags` were invalidated at `at`; kept as long as any entry can live. */
+  async invalidateTags(tags: readonly string[], at: number, keepMs: number): Promise<boolean> {
+    const px = Math.max(1, Math.ceil(keepMs));
+    const result = await this.run('tags.set', undefined, () =>
+      Promise.all(tags.map((tag) => this.client.set(this.#tagPrefix + tag, String(at), 'PX', px))),
+    );
+    return result !== UNAVAILABLE;
+  }
+
+  /**
+   * Deletes every value key starting with `prefix` (`''`: the whole namespace, tags included)
+   * with SCAN + UNLINK in batches (never KEYS), on every master of a cluster.
+   */
+  async deletePrefix(prefix: string): Promise<boolean> {
+    const patterns =
+      prefix === ''
+        ? [`${escapeGlob(this.#valuePrefix)}*`, `${escapeGlob(this.#tagPrefix)}*`]
+        : [`${escapeGlob(this.#valuePrefix + prefix)}*`];
+    const nodes: Redis[] = isCluster(this.client) ? this.client.nodes('master') : [this.client];
+    for (const node of nodes) {
+      for (const pattern of patterns) {
+        let cursor = '0';
+        do {
+          const page = await this.run('scan', undefined, () =>
+            node.scan(cursor, 'MATCH', pattern, 'COUNT', 500),
+          );
+          if (page === UNAVAILABLE) return false;
+          cursor = page[0];
+          const keys = page[1];
+          if (keys.length > 0) {
+            const removed = await this.run('unlink', undefined, async () => {
+              if (isCluster(this.client)) await Promise.all(keys.map((k) => node.unlink(k)));
+              else await node.unlink(...keys);
+            });
+            if (removed === UNAVAILABLE) return false;
+          }
+        } while (cursor !== '0');
+      }
+    }
+    return true;
+  }
+
+  /** SET NX PX: true when the lock is ours, false when another holder has it. */
+  async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean | Unavailable> {
+    const full = this.#lockPrefix + key;
+    const result = await this.run('lock.acquire', key, () =>
+      this.client.set(full, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'),
+    );
+    return result === UNAVAILABLE ? UNAVAILABLE : result === 'OK';
+  }
+
+  /** Compare-and-delete (Lua): releases the lock only if it still holds `token`. */
+  async releaseLock(key: string, token: string): Promise<boolean> {
+    const full = this.#lockPrefix + key;
+    const result = await this.run('lock.release', key, () =>
+      this.client.eval(RELEASE_SCRIPT, 1, full, token),
+    );
+    return result === 1;
+  }
+
+  publish(channel: string, message: string): Promise<number | Unavailable> {
+    return this.run('publish', undefined, () => this.client.publish(channel, message));
+  }
+
+  /** Stops listening; closes the client only when the cache created it. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.client.off('close', this.#onClose);
+    this.client.off('end', this.#onClose);
+    this.client.off('ready', this.#onReady);
+    if (this.#owned) {
+      // The error listener stays: a late socket error must not become an unhandled 'error' event.
+      this.client.disconnect();
+    }
+  }
+}
