@@ -102,8 +102,6 @@ class SlowResult {
   constructor(readonly value: unknown) {}
 }
 
-const isSlowResult = (value: unknown): boolean => value instanceof SlowResult;
-
 const STATE_REASONS: Record<CircuitState, string> = {
   open: 'failures',
   'half-open': 'half-open timer',
@@ -112,6 +110,7 @@ const STATE_REASONS: Record<CircuitState, string> = {
 };
 
 const OWNER = 'createCircuitBreaker';
+const callChannel = channels.breaker.call;
 
 function isAbortLike(error: unknown): boolean {
   return (
@@ -140,6 +139,10 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
   readonly #kind: BreakerKind;
   readonly #halfOpen: ClockHalfOpenBackoff;
   readonly #countsAgainst: (error: unknown) => boolean;
+  readonly #breakerErrorFilter: (error: unknown) => boolean;
+  readonly #breakerResultFilter: (value: unknown) => boolean;
+  /** Plain breaker (no timeout, slow calls, retry, bulkhead or fallback): calls go straight to cockatiel. */
+  #lean: boolean;
   readonly #bulkhead: BulkheadPolicy | undefined;
   readonly #retry: RetryPolicy | undefined;
   readonly #timeout: TimeoutPolicy | undefined;
@@ -203,6 +206,35 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
         return true; // a throwing filter must not hide a failure
       }
     };
+    // cockatiel calls these two on every attempt that reaches the breaker: they count outcomes
+    // without onSuccess/onFailure listeners, which would make every call time itself.
+    this.#breakerErrorFilter = (error) => {
+      if (isPerfTimeoutError(error)) {
+        this.#timeouts++;
+        this.#noteFailure(error);
+        return true;
+      }
+      if (isAbortLike(error)) {
+        this.#aborted++;
+        return false;
+      }
+      if (this.#countsAgainst(error)) {
+        this.#noteFailure(error);
+        return true;
+      }
+      this.#ignored++;
+      return false;
+    };
+    this.#breakerResultFilter = (value) => {
+      if (value instanceof SlowResult) {
+        this.#slowCalls++;
+        this.#failures++;
+        this.#lastFailure = { at: this.#clock.now(), message: `slow call (>= ${this.#o.slowCallMs} ms)` };
+        return true;
+      }
+      this.#successes++;
+      return false;
+    };
 
     this.#plain = o.timeoutMs === undefined && o.slowCallMs === undefined;
     this.#timeout =
@@ -232,6 +264,8 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
       });
     }
     this.#bulkhead = o.bulkhead === undefined ? undefined : bulkhead(o.bulkhead.limit, o.bulkhead.queue);
+    this.#lean =
+      this.#plain && this.#retry === undefined && this.#bulkhead === undefined && o.fallback === undefined;
 
     if (snapshot === undefined) {
       this.#build(undefined);
@@ -267,19 +301,40 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
    * @throws {PerfClosedError} after `close()`.
    * @throws whatever `fn` threw, when no fallback answers.
    */
-  async execute<T>(fn: (signal: AbortSignal) => Promise<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T>(fn: (signal: AbortSignal) => Promise<T>, options?: ExecuteOptions): Promise<T> {
     this.#calls++;
+    // Lean path: closed, nothing but the breaker configured, nobody observing calls. cockatiel's
+    // own promise is returned as is; its result and error filters did the counting.
+    if (this.#lean && this.#policy.state === CockatielState.Closed && !callChannel.hasSubscribers) {
+      const signal = options?.signal;
+      if (signal === undefined) {
+        if (options?.fallback === undefined) return this.#policy.execute((ctx) => fn(ctx.signal));
+      } else if (options?.fallback === undefined && !signal.aborted) {
+        // Always hand `fn` the caller's signal: cockatiel drops it for half-open waiters (#112).
+        return this.#policy.execute(
+          () => (signal.aborted ? Promise.reject(abortError(signal)) : fn(signal)),
+          signal,
+        );
+      }
+    }
+    return this.#executeFull(fn, options);
+  }
+
+  async #executeFull<T>(fn: (signal: AbortSignal) => Promise<T>, options?: ExecuteOptions): Promise<T> {
     const signal = options?.signal;
-    const started = channels.breaker.call.hasSubscribers ? this.#clock.now() : -1;
+    const started = callChannel.hasSubscribers ? this.#clock.now() : -1;
     let value: unknown;
     try {
+      if (signal?.aborted) {
+        this.#aborted++;
+        throw abortError(signal);
+      }
       if (this.#policy.state !== CockatielState.Closed || this.#closed) this.#precheck();
       if (signal === undefined) {
         value = await this.#entry.execute(
           this.#plain ? (ctx) => fn(ctx.signal) : (ctx) => this.#runInner(fn, ctx.signal, undefined),
         );
       } else {
-        if (signal.aborted) throw abortError(signal);
         const run = this.#entry.execute(
           // cockatiel re-runs half-open waiters without their signal (#112): always use the caller's.
           this.#plain
@@ -287,7 +342,11 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
             : () => this.#runInner(fn, signal, signal),
           signal,
         );
-        value = await (this.#mayWait() ? raceAbort(run, signal) : run);
+        value = await (this.#mayWait()
+          ? raceAbort(run, signal, () => {
+              this.#aborted++;
+            })
+          : run);
       }
     } catch (error) {
       return this.#onError(error, signal, started, options?.fallback) as Promise<T>;
@@ -296,15 +355,9 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
     if (value instanceof SlowResult) {
       slow = true;
       value = value.value;
-      this.#slowCalls++;
-      this.#failures++;
-      this.#lastFailure = { at: this.#clock.now(), message: `slow call (>= ${this.#o.slowCallMs} ms)` };
-    } else {
-      this.#successes++;
     }
-    if (options?.fallback !== undefined || this.#o.fallback !== undefined) {
-      rememberForFallback(options?.fallback ?? this.#o.fallback, value);
-    }
+    const fallback = options?.fallback ?? this.#o.fallback;
+    if (fallback !== undefined) rememberForFallback(fallback, value);
     if (started >= 0) this.#publishCall(slow ? 'failure' : 'success', started, undefined, slow);
     return value as T;
   }
@@ -388,6 +441,7 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#lean = false;
     this.#sync?.detach();
     this.#sync = undefined;
     for (const l of this.#listeners) l.dispose();
@@ -415,11 +469,14 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
         ...(o.window.minimumRps === undefined ? {} : { minimumRps: o.window.minimumRps }),
       });
     }
-    const policy = circuitBreaker(handleWhen(this.#countsAgainst).orWhenResult(isSlowResult), {
-      halfOpenAfter: this.#halfOpen,
-      breaker,
-      ...(initialState === undefined ? {} : { initialState }),
-    });
+    const policy = circuitBreaker(
+      handleWhen(this.#breakerErrorFilter).orWhenResult(this.#breakerResultFilter),
+      {
+        halfOpenAfter: this.#halfOpen,
+        breaker,
+        ...(initialState === undefined ? {} : { initialState }),
+      },
+    );
     this.#policy = policy;
     this.#listeners = [policy.onStateChange((s) => this.#onCockatielState(s))];
     const outer: IPolicy<IDefaultPolicyContext>[] = [];
@@ -530,56 +587,48 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
     started: number,
     callFallback: FallbackOption | undefined,
   ): Promise<unknown> {
+    // Attempts that reached cockatiel's executor were counted by its filters; count the rest here.
     let outcome: BreakerCallOutcome;
     let reason: FallbackReason | undefined;
     let thrown: unknown = error;
-    if (isCockatielIsolated(error)) {
+    if (isCockatielIsolated(error) || isIsolatedCircuitError(error)) {
       outcome = 'rejected';
       reason = 'isolated';
       this.#rejections++;
-      thrown = isolatedCircuit(this.name);
+      if (isCockatielIsolated(error)) thrown = isolatedCircuit(this.name);
     } else if (isCockatielBroken(error) || isBrokenCircuitError(error)) {
       outcome = 'rejected';
       reason = 'open';
       this.#rejections++;
-      thrown = isCockatielBroken(error) ? brokenCircuit(this.name, this.#lastError) : error;
-    } else if (isIsolatedCircuitError(error)) {
-      outcome = 'rejected';
-      reason = 'isolated';
-      this.#rejections++;
+      if (isCockatielBroken(error)) thrown = brokenCircuit(this.name, this.#lastError);
     } else if (isCockatielBulkheadRejected(error)) {
       outcome = 'bulkhead-rejected';
       reason = 'bulkhead';
       this.#bulkheadRejections++;
+      const b = this.#o.bulkhead;
       thrown = new BulkheadRejectedError(
-        `Circuit breaker "${this.name}": bulkhead full (${this.#o.bulkhead?.limit} running, ${this.#o.bulkhead?.queue} queued)`,
+        `Circuit breaker "${this.name}": bulkhead full (${b?.limit} running, ${b?.queue} queued)`,
         { cause: error },
       );
     } else if (isPerfClosedError(error)) {
       throw error;
-    } else if (signal?.aborted && (isAbortLike(error) || error === signal.reason)) {
+    } else if (isCockatielTaskCancelled(error) || (signal?.aborted && isAbortLike(error))) {
+      // A caller that gave up while queued or waiting on a probe (cockatiel's TaskCancelledError
+      // never passes the breaker's filter), or an abort the filter already counted.
       outcome = 'aborted';
-      this.#aborted++;
-      thrown = isPerfAbortError(error) ? error : abortError(signal);
+      if (isCockatielTaskCancelled(error)) this.#aborted++;
+      thrown = isPerfAbortError(error) || signal === undefined ? error : abortError(signal);
     } else if (isPerfTimeoutError(error)) {
       outcome = 'timeout';
       reason = 'timeout';
-      this.#timeouts++;
-      this.#failures++;
-      this.#noteFailure(error);
     } else if (this.#countsAgainst(error)) {
       outcome = 'failure';
       reason = 'failure';
-      this.#failures++;
-      this.#noteFailure(error);
     } else {
       outcome = 'ignored-failure';
-      this.#ignored++;
     }
     if (started >= 0) this.#publishCall(outcome, started, thrown, false);
-    if (outcome !== 'ignored-failure' && outcome !== 'aborted') {
-      recordCallSpan(this.name, outcome, this.#state, thrown);
-    }
+    if (reason !== undefined) recordCallSpan(this.name, outcome, this.#state, thrown);
     const fallback =
       callFallback === undefined
         ? this.#o.fallback
@@ -593,14 +642,14 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
   }
 
   #noteFailure(error: unknown): void {
+    this.#failures++;
     this.#lastError = error;
     this.#lastFailure = { at: this.#clock.now(), message: messageOf(error) };
   }
 
   #publishCall(outcome: BreakerCallOutcome, started: number, error: unknown, slow: boolean): void {
-    const ch = channels.breaker.call;
-    if (!ch.hasSubscribers) return;
-    ch.publish({
+    if (!callChannel.hasSubscribers) return;
+    callChannel.publish({
       name: this.name,
       outcome,
       durationMs: this.#clock.now() - started,
@@ -611,9 +660,12 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
 }
 
 /** Rejects with `PerfAbortError` as soon as `signal` aborts, without waiting for `promise`. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, aborted: () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
+    const onAbort = () => {
+      aborted();
+      reject(abortError(signal));
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (v) => {
