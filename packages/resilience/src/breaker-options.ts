@@ -4,7 +4,6 @@
  * anything is built.
  */
 import {
-  type Cache,
   type Check,
   type CheckContext,
   type Clock,
@@ -79,12 +78,19 @@ export interface FallbackInfo {
 /** A function computing the fallback from the error (sync or async). */
 export type FallbackFunction = (error: unknown, info: FallbackInfo) => unknown;
 
+/** The part of @perf/core's `Cache` a cache fallback uses; a `Cache` fits. */
+export interface CacheLike {
+  get(key: string): Promise<unknown>;
+  set?(key: string, value: unknown, options?: { ttlMs?: number }): Promise<unknown>;
+}
+
 /**
  * Serve the last good value from a cache key (any `Cache`, e.g. @perf/cache). With `store: true`
  * each successful result is written to the key first, so there is something stale to serve.
  */
 export interface CacheFallback {
-  cache: Pick<Cache, 'get'> & Partial<Pick<Cache, 'set'>>;
+  /** Any `Cache` (e.g. @perf/cache), or anything with the same `get` (and `set` for `store`). */
+  cache: CacheLike;
   key: string;
   store?: boolean;
   /** TTL of stored values; the cache's default when absent. */

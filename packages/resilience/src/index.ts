@@ -1,6 +1,7 @@
 export type {
   BulkheadOptions,
   CacheFallback,
+  CacheLike,
   CircuitBreakerOptions,
   CountWindowOptions,
   FallbackFunction,

@@ -1,6 +1,7 @@
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
+  type Cache,
   isBrokenCircuitError,
   isBulkheadRejectedError,
   isPerfAbortError,
@@ -434,5 +435,16 @@ describe('call events and lifecycle', () => {
     breaker.close();
     expect(isPerfClosedError((await settle(breaker.execute(ok(1)))).error)).toBe(true);
     expect(() => breaker.isolate()).toThrow(/closed/);
+  });
+});
+
+describe('fallback from a @perf/core Cache', () => {
+  it('accepts any Cache implementation (type-level and at runtime)', async () => {
+    const cache: Pick<Cache, 'get' | 'set'> = {
+      get: async <T>(key: string) => (key === 'k' ? ('stale' as T) : undefined),
+      set: async () => undefined,
+    };
+    const breaker = createCircuitBreaker({ fallback: { cache, key: 'k' }, clock: new ManualClock() });
+    expect(await breaker.execute(boom())).toBe('stale');
   });
 });
