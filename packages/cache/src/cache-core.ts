@@ -562,6 +562,13 @@ export class CacheCore {
     }
   }
 
+  /** Resolves true once Redis (and the bus subscription) answer, false if not within `timeoutMs`. */
+  async ready(timeoutMs: number): Promise<boolean> {
+    if (this.l3 === undefined) return true;
+    if (!(await this.l3.waitReady(timeoutMs))) return false;
+    return this.bus === undefined ? true : this.bus.ready();
+  }
+
   // ---------------------------------------------------------------- errors and close
 
   #onRedisFailure(operation: string, kind: RedisFailureKind, error: unknown, key?: string): void {

@@ -67,10 +67,18 @@ export class KeyvTier {
       return;
     }
     const doomed: string[] = [];
-    for await (const [key] of iterator.call(this.#keyv, this.#keyv.namespace) as AsyncIterable<
-      [string, unknown]
-    >) {
-      if (typeof key === 'string' && key.startsWith(prefix)) doomed.push(key);
+    const namespace = this.#keyv.namespace;
+    const prefixed = this.#keyv.useKeyPrefix && namespace !== undefined && namespace !== '';
+    // Keyv 5's iterator strips only the first ':'-separated segment of a stored key, which is not
+    // the namespace when the namespace itself holds ':'; rebuild the stored key and strip it here.
+    const head = prefixed ? `${namespace.split(':')[0]}:` : '';
+    const full = prefixed ? `${namespace}:` : '';
+    for await (const [yielded] of iterator.call(this.#keyv, namespace) as AsyncIterable<[string, unknown]>) {
+      if (typeof yielded !== 'string') continue;
+      const stored = head + yielded;
+      if (!stored.startsWith(full)) continue;
+      const key = stored.slice(full.length);
+      if (key.startsWith(prefix)) doomed.push(key);
     }
     if (doomed.length > 0) await this.#keyv.deleteMany(doomed);
   }

@@ -107,6 +107,22 @@ export class RedisTier {
     return this.#valuePrefix + key;
   }
 
+  /** Resolves true once the client is ready, false if it is not within `timeoutMs`. */
+  waitReady(timeoutMs: number): Promise<boolean> {
+    if (this.ready) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const onReady = () => {
+        this.#clock.clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = this.#clock.setTimeout(() => {
+        this.client.off('ready', onReady);
+        resolve(this.ready);
+      }, timeoutMs);
+      this.client.once('ready', onReady);
+    });
+  }
+
   /** True while the client can take commands right now. */
   get ready(): boolean {
     return !this.#closed && this.client.status === 'ready';

@@ -564,6 +564,17 @@ export class TieredCache implements Cache {
     );
   }
 
+  /**
+   * Resolves true once Redis answers and the bus is subscribed (at once without L3), false if
+   * that takes longer than `timeoutMs` (default 5 s). The cache works before that; it just
+   * skips Redis until then.
+   * @throws {PerfConfigError} when `timeoutMs` is not a positive number.
+   */
+  ready(timeoutMs = 5_000): Promise<boolean> {
+    is.positiveNumber(timeoutMs, { owner: 'TieredCache.ready', field: 'timeoutMs' });
+    return this.#core.ready(timeoutMs);
+  }
+
   /** Counters for the whole cache (scopes share them with their root). */
   stats(): TieredCacheStats {
     return this.#core.counters.snapshot(this.#core.tierNames);
