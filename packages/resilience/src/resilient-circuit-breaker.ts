@@ -212,6 +212,7 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
       if (isPerfTimeoutError(error)) {
         this.#timeouts++;
         this.#noteFailure(error);
+        recordCallSpan(this.name, 'timeout', this.#state, error);
         return true;
       }
       if (isAbortLike(error)) {
@@ -220,6 +221,7 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
       }
       if (this.#countsAgainst(error)) {
         this.#noteFailure(error);
+        recordCallSpan(this.name, 'failure', this.#state, error);
         return true;
       }
       this.#ignored++;
@@ -628,7 +630,10 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
       outcome = 'ignored-failure';
     }
     if (started >= 0) this.#publishCall(outcome, started, thrown, false);
-    if (reason !== undefined) recordCallSpan(this.name, outcome, this.#state, thrown);
+    // Failures and timeouts got their span in the breaker's error filter, once per attempt.
+    if (outcome === 'rejected' || outcome === 'bulkhead-rejected') {
+      recordCallSpan(this.name, outcome, this.#state, thrown);
+    }
     const fallback =
       callFallback === undefined
         ? this.#o.fallback

@@ -1,5 +1,5 @@
 /**
- * Spans for calls that did not succeed (rejected, failed, timed out), through the OpenTelemetry
+ * Spans for attempts that did not succeed (rejected, failed, timed out), through the OpenTelemetry
  * API only: a no-op until an SDK is registered (e.g. by @perf/tracing). Successful calls get no
  * span, so the hot path pays nothing.
  */
