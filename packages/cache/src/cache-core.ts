@@ -20,6 +20,7 @@ import { MemoryTier } from './l1-memory.js';
 import { KeyvTier } from './l2-keyv.js';
 import { type RedisFailureKind, RedisTier, UNAVAILABLE } from './l3-redis.js';
 import type { ResolvedOptions } from './options.js';
+import { PendingSync } from './pending-sync.js';
 import { createMsgpackSerializer, type Serializer } from './serializer.js';
 import { CacheCounters } from './stats.js';
 import { TagRegistry } from './tag-registry.js';
@@ -74,9 +75,8 @@ export class CacheCore {
   readonly #touched = new Map<string, number>();
   /** Writes or deletes older than this may have been forgotten from `#touched`; also raised by clear/prefix. */
   #touchFloor = Number.NEGATIVE_INFINITY;
-  /** Keys whose last L3 write or delete failed; L3 is not read for them until re-synced. */
-  readonly #pendingSync = new Set<string>();
-  #pendingOverflow = false;
+  /** What Redis missed (failed writes, deletes, prefix deletes, tag times); L3 is not read for those keys until re-synced. */
+  readonly #pending: PendingSync;
   #resyncing: Promise<void> | undefined;
   /** The Deduplicator the cache created (closed with it), when none was given. */
   readonly #ownDedup: DedupDeduplicator | undefined;
@@ -87,6 +87,7 @@ export class CacheCore {
     this.clock = options.clock;
     this.serializer = options.serializer ?? createMsgpackSerializer();
     this.tags = new TagRegistry(options.maxTags);
+    this.#pending = new PendingSync(options.maxPendingSync);
     if (options.deduplicator === undefined) {
       this.#ownDedup = new DedupDeduplicator({
         name: `cache:${options.namespace}`,
@@ -226,7 +227,7 @@ export class CacheCore {
       if (ch.miss.hasSubscribers) ch.miss.publish({ namespace: eventNs, key, tier: 'l2' });
     }
     const l3 = this.l3;
-    if (l3 !== undefined && !this.#pendingSync.has(key) && !this.#pendingOverflow) {
+    if (l3 !== undefined && (this.#pending.empty || !this.#l3Suspect(key))) {
       const raw = await l3.get(key);
       if (raw !== UNAVAILABLE) {
         if (raw !== null) {
@@ -334,7 +335,7 @@ export class CacheCore {
         l3.set(key, bytes!, Math.min(l3.ttlMs, life)).then((ok) => {
           if (ok) {
             counters.l3.sets++;
-            this.#pendingSync.delete(key);
+            this.#pending.keys.delete(key);
           } else {
             this.#markPending(key);
           }
@@ -379,11 +380,15 @@ export class CacheCore {
   }
 
   #markPending(key: string): void {
-    if (this.#pendingSync.size >= this.options.maxPendingSync) {
-      this.#pendingOverflow = true;
-      return;
-    }
-    this.#pendingSync.add(key);
+    this.#pending.addKey(key);
+  }
+
+  /** True when Redis may hold an outdated copy of `key` (it missed a write, delete or invalidation). */
+  #l3Suspect(key: string): boolean {
+    const pending = this.#pending;
+    if (pending.overflowed || pending.tags.size > 0 || pending.keys.has(key)) return true;
+    for (const prefix of pending.prefixes) if (key.startsWith(prefix)) return true;
+    return false;
   }
 
   /** Deletes `key` from every tier; resolves true when any tier had it. */
@@ -415,7 +420,7 @@ export class CacheCore {
           if (had === UNAVAILABLE) {
             this.#markPending(key);
           } else {
-            this.#pendingSync.delete(key);
+            this.#pending.keys.delete(key);
             if (had) {
               existed = true;
               counters.l3.deletes++;
@@ -444,7 +449,7 @@ export class CacheCore {
     }
     if (this.l3 !== undefined) {
       const ok = await this.l3.deletePrefix(prefix);
-      if (!ok) this.#pendingOverflow = true; // we cannot tell which keys Redis still holds
+      if (!ok) this.#pending.addPrefix(prefix); // replayed when Redis returns
     }
     this.counters.deletes++;
     if (ch.delete.hasSubscribers) {
@@ -461,7 +466,9 @@ export class CacheCore {
   async invalidateTags(tags: readonly string[], eventNs: string): Promise<void> {
     const at = this.stamp();
     for (const tag of tags) this.tags.invalidate(tag, at);
-    if (this.l3 !== undefined) await this.l3.invalidateTags(tags, at, this.maxLifetimeMs);
+    if (this.l3 !== undefined && !(await this.l3.invalidateTags(tags, at, this.maxLifetimeMs))) {
+      this.#pending.addTags(tags, at); // replayed when Redis returns
+    }
     if (ch.invalidate.hasSubscribers) ch.invalidate.publish({ namespace: eventNs, tags });
     await this.publish({ kind: 'tags', tags: [...tags], at });
   }
@@ -524,36 +531,7 @@ export class CacheCore {
   async #resync(): Promise<void> {
     this.counters.resyncs++;
     const l3 = this.l3;
-    if (l3 !== undefined) {
-      if (this.#pendingOverflow) {
-        // Too many missed writes to replay one by one: drop the namespace in Redis instead.
-        if (await l3.deletePrefix('')) this.#pendingOverflow = false;
-        this.#pendingSync.clear();
-      }
-      for (const key of [...this.#pendingSync]) {
-        const now = this.clock.now();
-        let bytes: Uint8Array | undefined;
-        let entry = this.l1?.get(key);
-        if (entry !== undefined && !(now < entry.l1Until && now < entry.staleUntil)) entry = undefined;
-        if (entry !== undefined) {
-          bytes = encodeEntry(entry, this.serializer);
-        } else if (this.l2 !== undefined) {
-          const raw = await this.l2.get(key).catch(() => undefined);
-          const decoded = raw === undefined || raw === null ? undefined : this.#decode(raw, 'l2', key);
-          if (decoded !== undefined && now < decoded.staleUntil) {
-            entry = decoded;
-            bytes = raw as Uint8Array;
-          }
-        }
-        const ok =
-          entry !== undefined && bytes !== undefined
-            ? await l3.set(key, bytes, Math.min(l3.ttlMs, entry.staleUntil - now))
-            : (await l3.delete(key)) !== UNAVAILABLE;
-        if (!ok) return; // still down; the next reconnect tries again
-        this.#pendingSync.delete(key);
-        await this.publish({ kind: 'delete', target: key });
-      }
-    }
+    if (l3 !== undefined && !(await this.#replay(l3))) return; // still down: the next reconnect tries again
     this.l1?.clear();
     try {
       await this.l2?.clear();
@@ -567,6 +545,51 @@ export class CacheCore {
     if (this.l3 === undefined) return true;
     if (!(await this.l3.waitReady(timeoutMs))) return false;
     return this.bus === undefined ? true : this.bus.ready();
+  }
+
+  /** Replays what Redis missed; false when Redis failed again part-way. */
+  async #replay(l3: RedisTier): Promise<boolean> {
+    const pending = this.#pending;
+    if (pending.overflowed) {
+      // Too much to replay one by one: drop the namespace in Redis instead.
+      if (!(await l3.deletePrefix(''))) return false;
+      pending.clear();
+      return true;
+    }
+    for (const prefix of [...pending.prefixes]) {
+      if (!(await l3.deletePrefix(prefix))) return false;
+      pending.prefixes.delete(prefix);
+      await this.publish({ kind: 'prefix', target: prefix });
+    }
+    for (const [tag, at] of [...pending.tags]) {
+      if (!(await l3.invalidateTags([tag], at, this.maxLifetimeMs))) return false;
+      pending.tags.delete(tag);
+      await this.publish({ kind: 'tags', tags: [tag], at });
+    }
+    for (const key of [...pending.keys]) {
+      const now = this.clock.now();
+      let bytes: Uint8Array | undefined;
+      let entry = this.l1?.get(key);
+      if (entry !== undefined && !(now < entry.l1Until && now < entry.staleUntil)) entry = undefined;
+      if (entry !== undefined) {
+        bytes = encodeEntry(entry, this.serializer);
+      } else if (this.l2 !== undefined) {
+        const raw = await this.l2.get(key).catch(() => undefined);
+        const decoded = raw === undefined || raw === null ? undefined : this.#decode(raw, 'l2', key);
+        if (decoded !== undefined && now < decoded.staleUntil) {
+          entry = decoded;
+          bytes = raw as Uint8Array;
+        }
+      }
+      const ok =
+        entry !== undefined && bytes !== undefined
+          ? await l3.set(key, bytes, Math.min(l3.ttlMs, entry.staleUntil - now))
+          : (await l3.delete(key)) !== UNAVAILABLE;
+      if (!ok) return false;
+      pending.keys.delete(key);
+      await this.publish({ kind: 'delete', target: key });
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- errors and close
@@ -615,6 +638,6 @@ export class CacheCore {
     this.#ownDedup?.close();
     this.refreshing.clear();
     this.#touched.clear();
-    this.#pendingSync.clear();
+    this.#pending.clear();
   }
 }
