@@ -214,7 +214,7 @@ const clockCheck = check<Clock>(
   'a Clock (now, setTimeout, clearTimeout)',
 );
 
-const syncCheck = check<BreakerSync>(
+export const syncCheck = check<BreakerSync>(
   (v) => typeof v === 'object' && v !== null && typeof (v as BreakerSync).attach === 'function',
   'a BreakerSync (from createRedisBreakerSync)',
 );

@@ -12,7 +12,7 @@ import {
   PerfKeyError,
   withDefault,
 } from '@perf/core';
-import { type CircuitBreakerOptions, checkBreakerOptions } from './breaker-options.js';
+import { type CircuitBreakerOptions, checkBreakerOptions, syncCheck } from './breaker-options.js';
 import type { BreakerSync } from './breaker-sync.js';
 import { type ResilienceStats, ResilientCircuitBreaker } from './resilient-circuit-breaker.js';
 
@@ -64,7 +64,7 @@ export class BreakerRegistry {
       maxBreakers: withDefault(is.positiveInteger, 1000),
       defaults: withDefault(is.plainObject, {}),
       optionsFor: optional(is.function),
-      sync: optional(is.object({}, { allowUnknown: true })),
+      sync: optional(syncCheck),
     });
     for (const banned of ['name', 'initialState', 'sync'] as const) {
       if (Object.hasOwn(o.defaults, banned)) {
@@ -84,7 +84,7 @@ export class BreakerRegistry {
     this.#max = o.maxBreakers;
     this.#defaults = o.defaults as BreakerDefaults;
     this.#optionsFor = o.optionsFor as ((key: string) => BreakerDefaults | undefined) | undefined;
-    this.#sync = options?.sync;
+    this.#sync = o.sync;
   }
 
   /**

@@ -104,3 +104,9 @@ describe('bad options throw PerfConfigError naming the field', () => {
     expect(configError(() => createRedisBreakerSync({ redis, channel: '' })).field).toBe('channel');
   });
 });
+
+describe('registry sync option', () => {
+  it('refuses a sync without attach()', () => {
+    expect(configError(() => createBreakerRegistry({ sync: {} as never })).field).toBe('sync');
+  });
+});

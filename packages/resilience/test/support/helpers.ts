@@ -48,3 +48,12 @@ export function deferred<T = void>() {
 
 /** Lets queued microtasks and immediate callbacks run. */
 export const tick = () => new Promise<void>((r) => setImmediate(r));
+
+/** Polls `predicate` every 10 ms until it holds, or fails after `timeoutMs` (real time). */
+export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
