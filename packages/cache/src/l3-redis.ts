@@ -22,6 +22,14 @@ export type RedisFailureKind = 'timeout' | 'unavailable' | 'other';
 
 type Client = Redis | Cluster;
 
+interface GetBatch {
+  keys: string[];
+  resolvers: Array<(value: Buffer | null | Unavailable) => void>;
+}
+
+/** Most keys in one batched MGET. */
+const MAX_BATCH = 500;
+
 /** Deletes the lock only when it still holds our token (never someone else's lock). */
 const RELEASE_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
@@ -86,9 +94,9 @@ export class RedisTier {
     this.#onReconnect = options.onReconnect;
     if (typeof options.redis === 'string') {
       this.#owned = true;
+      // No ioredis auto-pipelining (it defers every command by a setImmediate); concurrent reads
+      // are batched into MGET here instead. Command time is bounded by `run`, not per command.
       this.client = new Redis(options.redis, {
-        enableAutoPipelining: true,
-        commandTimeout: options.commandTimeoutMs,
         maxRetriesPerRequest: 1,
         retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1_000),
       });
@@ -187,10 +195,46 @@ export class RedisTier {
     });
   }
 
+  /**
+   * Reads one value. Reads issued in the same tick are batched into one MGET (one round trip for
+   * many concurrent misses); a lone read is a plain GET, so sequential reads pay no batching delay.
+   */
   get(key: string): Promise<Buffer | null | Unavailable> {
-    const full = this.#valuePrefix + key;
-    return this.run('get', key, () => this.client.getBuffer(full));
+    return new Promise((resolve) => {
+      let batch = this.#batch;
+      if (batch === undefined) {
+        batch = { keys: [], resolvers: [] };
+        this.#batch = batch;
+        process.nextTick(this.#flush);
+      }
+      batch.keys.push(key);
+      batch.resolvers.push(resolve);
+      if (batch.keys.length >= MAX_BATCH) this.#flush();
+    });
   }
+
+  #batch: GetBatch | undefined;
+
+  readonly #flush = (): void => {
+    const batch = this.#batch;
+    if (batch === undefined) return;
+    this.#batch = undefined;
+    const { keys, resolvers } = batch;
+    if (keys.length === 1 || isCluster(this.client)) {
+      // Cluster: keys may live in different slots, so no MGET; ioredis routes each GET.
+      for (let i = 0; i < keys.length; i++) {
+        const full = this.#valuePrefix + keys[i]!;
+        this.run('get', keys[i], () => this.client.getBuffer(full)).then(resolvers[i]!);
+      }
+      return;
+    }
+    const fulls = keys.map((k) => this.#valuePrefix + k);
+    this.run('mget', undefined, () => this.client.mgetBuffer(...fulls)).then((values) => {
+      for (let i = 0; i < resolvers.length; i++) {
+        resolvers[i]!(values === UNAVAILABLE ? UNAVAILABLE : (values[i] ?? null));
+      }
+    });
+  };
 
   async set(key: string, bytes: Uint8Array, ttlMs: number): Promise<boolean> {
     const full = this.#valuePrefix + key;

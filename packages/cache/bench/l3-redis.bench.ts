@@ -1,0 +1,99 @@
+/**
+ * L3-only hits (L1 and L2 off) against raw ioredis on the same Redis, same keys and values:
+ * 1,000 keys, { id: 1, text: 'hello world' }, sequential awaits, alternating rounds. Then 100
+ * concurrent gets through the cache (auto-pipelined) against 100 sequential raw GETs.
+ * Needs Redis at REDIS_URL (default 127.0.0.1:6379); uses its own key prefix and deletes it.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { compare } from '../../../tooling/bench.js';
+import { REDIS_URL, redisAnswers } from '../../../tooling/redis.js';
+import { createCache, createMsgpackSerializer } from '../src/index.js';
+
+if (!(await redisAnswers())) {
+  console.log(`skipped: no Redis at ${REDIS_URL}`);
+  process.exit(0);
+}
+
+const namespace = `perf-bench:cache:${randomBytes(4).toString('hex')}`;
+const KEYS = Array.from({ length: 1_000 }, (_, i) => `key:${i}`);
+const value = { id: 1, text: 'hello world' };
+const serializer = createMsgpackSerializer();
+
+const raw = new Redis(REDIS_URL);
+const rawPipelined = new Redis(REDIS_URL, { enableAutoPipelining: true });
+const cache = createCache({
+  namespace,
+  l1: false,
+  l2: false,
+  l3: { redis: REDIS_URL },
+  defaultTtlMs: 3_600_000,
+});
+await cache.ready();
+for (const key of KEYS) {
+  await cache.set(key, value);
+  await raw.set(`${namespace}:json:${key}`, JSON.stringify(value), 'PX', 3_600_000);
+}
+// The cache's own bytes (envelope + msgpack), read raw and decoded the same way the cache would.
+const HEADER = 37;
+const key = (i: number) => KEYS[i % 1_000]!;
+
+await compare(
+  'L3-only hit (1,000 keys, sequential)',
+  [
+    {
+      name: 'raw ioredis getBuffer + msgpack decode',
+      fn: async (i) => {
+        const bytes = await raw.getBuffer(`${namespace}:v:${key(i)}`);
+        return bytes === null ? undefined : serializer.deserialize(bytes.subarray(HEADER));
+      },
+    },
+    {
+      name: 'raw ioredis GET + JSON.parse',
+      fn: async (i) => {
+        const text = await raw.get(`${namespace}:json:${key(i)}`);
+        return text === null ? undefined : JSON.parse(text);
+      },
+    },
+    { name: '@perf/cache get (L3 only)', fn: (i) => cache.get(key(i)) },
+  ],
+  { iterations: 2_000, rounds: 7, warmupRounds: 1 },
+);
+
+await compare(
+  '100 gets (ns per batch of 100)',
+  [
+    {
+      name: '100 sequential raw GETs',
+      fn: async () => {
+        for (let i = 0; i < 100; i++) JSON.parse((await raw.get(`${namespace}:json:${key(i)}`))!);
+      },
+    },
+    {
+      name: '100 concurrent raw GETs (auto-pipelined)',
+      fn: () =>
+        Promise.all(
+          KEYS.slice(0, 100).map(async (k) =>
+            JSON.parse((await rawPipelined.get(`${namespace}:json:${k}`))!),
+          ),
+        ),
+    },
+    {
+      name: '100 concurrent @perf/cache gets',
+      fn: () => Promise.all(KEYS.slice(0, 100).map((k) => cache.get(k))),
+    },
+  ],
+  { iterations: 100, rounds: 7, warmupRounds: 1 },
+);
+
+await cache.clear();
+let cursor = '0';
+do {
+  const [next, keys] = await raw.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
+  cursor = next;
+  if (keys.length > 0) await raw.unlink(...keys);
+} while (cursor !== '0');
+await cache.close();
+raw.disconnect();
+rawPipelined.disconnect();
+process.exit(0);
