@@ -1,0 +1,131 @@
+/**
+ * `dedupMiddleware`: node:http and Express-style `(req, res, next)`. Identical concurrent requests
+ * (GET/HEAD by default) run the handler once; joiners receive the same status, headers and body bytes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type CapturedResponse,
+  type DedupHttpOptions,
+  type HttpRequestLike,
+  isShareable,
+  keyOf,
+  type ResolvedHttpOptions,
+  replayHeaders,
+  resolveHttpOptions,
+} from './http-response.js';
+
+/** An Express-style middleware, also usable with plain node:http (see the README). */
+export interface DedupMiddleware {
+  (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void;
+  /** The Deduplicator behind it (for `stats()` and `close()`). */
+  readonly deduplicator: ResolvedHttpOptions['deduplicator'];
+}
+
+/**
+ * Creates the middleware. A request that cannot be keyed, or whose method is not listed, runs as
+ * usual. A joiner whose leader fails, is cancelled or produces a response that must not be shared
+ * (Set-Cookie, `Cache-Control: private`, `Vary` beyond the key, larger than `maxResponseBytes`) runs
+ * the handler itself, so a joiner never gets less than it would have without deduplication.
+ *
+ * @throws {PerfConfigError} naming the invalid option.
+ */
+export function dedupMiddleware(options?: DedupHttpOptions): DedupMiddleware {
+  const opts = resolveHttpOptions('dedupMiddleware', options);
+  const { deduplicator } = opts;
+  const runOptions = opts.waitTimeoutMs === undefined ? undefined : { timeoutMs: opts.waitTimeoutMs };
+
+  const middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
+    const key = keyOf(opts, req as HttpRequestLike);
+    if (key === undefined) {
+      next();
+      return;
+    }
+    let led = false;
+    const shared = deduplicator.run(
+      key,
+      () => {
+        led = true;
+        return captureResponse(res, next, opts);
+      },
+      runOptions,
+    );
+    if (led) {
+      shared.catch(() => {}); // the leader's own response is already on its way (or failed in its handler)
+      return;
+    }
+    shared.then(
+      (captured) => {
+        if (captured.shareable) replay(res, captured);
+        else next();
+      },
+      () => next(),
+    );
+  };
+  return Object.assign(middleware, { deduplicator });
+}
+
+/** Lets the handler write the leader's response, and records what it wrote. */
+function captureResponse(
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+  opts: ResolvedHttpOptions,
+): Promise<CapturedResponse> {
+  return new Promise<CapturedResponse>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let overflow = false;
+    const record = (chunk: unknown, encoding: unknown): void => {
+      if (overflow || chunk === undefined || chunk === null || typeof chunk === 'function') return;
+      const buffer =
+        typeof chunk === 'string'
+          ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+          : Buffer.from(chunk as Uint8Array);
+      size += buffer.byteLength;
+      if (size > opts.maxResponseBytes) {
+        overflow = true;
+        chunks.length = 0;
+      } else {
+        chunks.push(buffer);
+      }
+    };
+    const write = res.write;
+    const end = res.end;
+    res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+      record(chunk, rest[0]);
+      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as ServerResponse['write'];
+    res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+      record(chunk, rest[0]);
+      return (end as (...args: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+    } as ServerResponse['end'];
+    const restore = (): void => {
+      res.write = write;
+      res.end = end;
+      res.off('finish', onFinish);
+      res.off('close', onClose);
+    };
+    const onFinish = (): void => {
+      restore();
+      const headers = res.getHeaders();
+      resolve({
+        status: res.statusCode,
+        headers,
+        body: Buffer.concat(chunks),
+        shareable: !overflow && isShareable(headers, opts.buildKey.coveredHeaders),
+      });
+    };
+    const onClose = (): void => {
+      restore();
+      reject(new Error('dedupMiddleware: the leading response closed before it finished'));
+    };
+    res.once('finish', onFinish);
+    res.once('close', onClose);
+    next();
+  });
+}
+
+function replay(res: ServerResponse, captured: CapturedResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(captured.status, replayHeaders(captured.headers));
+  res.end(captured.body);
+}

@@ -1,0 +1,253 @@
+/**
+ * Request keys: a stable SHA-256 key for "the same request" (method, path, normalized query, body,
+ * chosen headers and, by default, the caller's identity), so two users' requests never coalesce.
+ */
+import {
+  canonicalize,
+  check,
+  checkOptions,
+  describeValue,
+  hashString,
+  is,
+  PerfConfigError,
+  PerfKeyError,
+  withDefault,
+} from '@perf/core';
+
+/** A request as `createRequestKey` reads it; node:http, Express and Fastify requests all fit. */
+export interface RequestLike {
+  method?: string;
+  url?: string;
+  /** Plain header object (node lowercases names) or a fetch `Headers`. */
+  headers?: Record<string, string | string[] | number | undefined> | HeadersLike;
+  /** A parsed body (canonicalized), a string or bytes (taken raw; JSON text is canonicalized). */
+  body?: unknown;
+  /** Who is asking (user id, tenant, scope...): any value `canonicalize` accepts. */
+  identity?: unknown;
+}
+
+/** Anything with `get(name)`, such as fetch's `Headers`. */
+export interface HeadersLike {
+  get(name: string): string | null;
+}
+
+export interface RequestKeyOptions {
+  /** Request headers whose values are part of the key (case-insensitive). Default `['accept', 'accept-encoding', 'accept-language']`. */
+  headers?: string[];
+  /**
+   * Headers that identify the caller when `req.identity` is not given; part of the key unless
+   * `shareAcrossIdentities`. Default `['authorization', 'cookie', 'x-api-key']`.
+   */
+  identityHeaders?: string[];
+  /** Leave the caller's identity out, so different users' requests coalesce (public data only). Default false. */
+  shareAcrossIdentities?: boolean;
+  /** Build keys for non-idempotent methods (POST, PATCH, ...) even without an `Idempotency-Key`. Default false. */
+  allowUnsafeMethods?: boolean;
+  /** Query parameters left out of the key (e.g. `utm_source`). Default none. */
+  ignoreQueryParams?: string[];
+  /** Largest body (bytes or characters) accepted; larger throws `PerfKeyError`. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Prepended to the hash, e.g. `"req:"`. Default `""`. */
+  prefix?: string;
+}
+
+/** Methods whose repetition has the same effect as running once (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+const headerName = check<string>((v) => typeof v === 'string' && TOKEN.test(v), 'a header name');
+
+const SHAPE = {
+  headers: withDefault(is.arrayOf(headerName), ['accept', 'accept-encoding', 'accept-language']),
+  identityHeaders: withDefault(is.arrayOf(headerName), ['authorization', 'cookie', 'x-api-key']),
+  shareAcrossIdentities: withDefault(is.boolean, false),
+  allowUnsafeMethods: withDefault(is.boolean, false),
+  ignoreQueryParams: withDefault(is.arrayOf(is.string), [] as string[]),
+  maxBodyBytes: withDefault(is.positiveInteger, 1024 * 1024),
+  prefix: withDefault(is.string, ''),
+};
+
+/** A prepared key builder: options checked once. */
+export interface RequestKeyBuilder {
+  /**
+   * @throws {PerfConfigError} when `req` is not a request (naming `req.method`, `req.url`, ...).
+   * @throws {PerfKeyError} for a non-idempotent method without `Idempotency-Key` (unless allowed),
+   * a body over `maxBodyBytes`, or a body/identity that cannot be canonicalized.
+   */
+  (req: RequestLike): string;
+  /** Header names (lowercase) the key covers: `headers` plus identity headers unless shared. */
+  readonly coveredHeaders: ReadonlySet<string>;
+}
+
+/**
+ * Prepares a key builder: validate options once, then call it per request.
+ * @throws {PerfConfigError} naming the invalid option.
+ */
+export function requestKeyBuilder(options?: RequestKeyOptions): RequestKeyBuilder {
+  const opts = checkOptions('createRequestKey', options, SHAPE);
+  const headers = [...new Set(opts.headers.map((h) => h.toLowerCase()))].sort();
+  const identityHeaders = [...new Set(opts.identityHeaders.map((h) => h.toLowerCase()))].sort();
+  const ignored = opts.ignoreQueryParams.length > 0 ? new Set(opts.ignoreQueryParams) : undefined;
+  const covered = new Set(headers);
+  if (!opts.shareAcrossIdentities) for (const h of identityHeaders) covered.add(h);
+
+  const build = (req: RequestLike): string => {
+    if (typeof req !== 'object' || req === null) {
+      throw new PerfConfigError('req', 'must be a request object', req, { owner: 'createRequestKey' });
+    }
+    const method = req.method;
+    if (typeof method !== 'string' || !TOKEN.test(method)) {
+      throw new PerfConfigError('req.method', 'must be an HTTP method', method, {
+        owner: 'createRequestKey',
+      });
+    }
+    const url = req.url;
+    if (typeof url !== 'string' || url.length === 0) {
+      throw new PerfConfigError('req.url', 'must be a non-empty string', url, { owner: 'createRequestKey' });
+    }
+    const raw = req.headers;
+    if (raw !== undefined && (typeof raw !== 'object' || raw === null)) {
+      throw new PerfConfigError('req.headers', 'must be a header object', raw, { owner: 'createRequestKey' });
+    }
+    const upper = method.toUpperCase();
+    const idempotencyKey = readHeader(raw, 'idempotency-key');
+    if (!IDEMPOTENT.has(upper) && idempotencyKey === undefined && !opts.allowUnsafeMethods) {
+      throw new PerfKeyError(
+        `createRequestKey: refusing to build a key for ${upper} (not idempotent) without an Idempotency-Key header; ` +
+          'pass allowUnsafeMethods: true to coalesce such requests anyway',
+      );
+    }
+
+    const { path, query } = splitUrl(url, ignored);
+    let encoded = `${JSON.stringify(upper)}\n${JSON.stringify(path)}\n${query}\n`;
+    for (const name of headers) {
+      const value = readHeader(raw, name);
+      if (value !== undefined) encoded += `h${JSON.stringify(name)}:${JSON.stringify(value)}\n`;
+    }
+    if (idempotencyKey !== undefined) encoded += `k${JSON.stringify(idempotencyKey)}\n`;
+    if (!opts.shareAcrossIdentities) {
+      if (req.identity !== undefined) {
+        encoded += `i${canonicalize(req.identity)}\n`;
+      } else {
+        for (const name of identityHeaders) {
+          const value = readHeader(raw, name);
+          if (value !== undefined) encoded += `I${JSON.stringify(name)}:${JSON.stringify(value)}\n`;
+        }
+      }
+    }
+    if (req.body !== undefined && req.body !== null)
+      encoded += `b${encodeBody(req.body, raw, opts.maxBodyBytes)}`;
+    return opts.prefix + hashString(encoded);
+  };
+  return Object.assign(build, { coveredHeaders: covered as ReadonlySet<string> });
+}
+
+const builders = new WeakMap<object, RequestKeyBuilder>();
+let defaultBuilder: RequestKeyBuilder | undefined;
+
+/**
+ * A stable, collision-safe key (SHA-256, base64url) for a request: method, path, query (parameter
+ * order does not matter; repeated parameters keep their order), body (JSON canonical: key order does
+ * not matter; strings and bytes raw), the chosen headers and, unless `shareAcrossIdentities`, the
+ * caller's identity (`req.identity`, else the identity headers), so two users never share a key.
+ *
+ * @throws {PerfConfigError} for invalid options or a value that is not a request.
+ * @throws {PerfKeyError} for a non-idempotent method without an `Idempotency-Key` header (unless
+ * `allowUnsafeMethods`), a body over `maxBodyBytes`, or a body/identity that cannot be canonicalized.
+ */
+export function createRequestKey(req: RequestLike, options?: RequestKeyOptions): string {
+  let build: RequestKeyBuilder | undefined;
+  if (options === undefined) {
+    defaultBuilder ??= requestKeyBuilder();
+    build = defaultBuilder;
+  } else {
+    if (typeof options !== 'object' || options === null) {
+      throw new PerfConfigError('options', 'must be a plain object', options, { owner: 'createRequestKey' });
+    }
+    build = builders.get(options);
+    if (build === undefined) {
+      build = requestKeyBuilder(options);
+      builders.set(options, build);
+    }
+  }
+  return build(req);
+}
+
+function readHeader(headers: RequestLike['headers'], name: string): string | undefined {
+  if (headers === undefined) return undefined;
+  if (typeof (headers as HeadersLike).get === 'function') {
+    return (headers as HeadersLike).get(name) ?? undefined;
+  }
+  const value = (headers as Record<string, unknown>)[name];
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value)) return value.join(', ');
+  return String(value);
+}
+
+/** Splits a URL into path (fragment dropped) and a canonical, order-insensitive query encoding. */
+function splitUrl(url: string, ignored: Set<string> | undefined): { path: string; query: string } {
+  let end = url.indexOf('#');
+  if (end === -1) end = url.length;
+  const q = url.indexOf('?');
+  if (q === -1 || q > end) return { path: url.slice(0, end), query: '' };
+  const path = url.slice(0, q);
+  const pairs: Array<[string, string]> = [];
+  for (const part of url.slice(q + 1, end).split('&')) {
+    if (part.length === 0) continue;
+    const eq = part.indexOf('=');
+    const name = decode(eq === -1 ? part : part.slice(0, eq));
+    if (ignored?.has(name)) continue;
+    pairs.push([name, eq === -1 ? '' : decode(part.slice(eq + 1))]);
+  }
+  // Stable sort by name only: `a=1&b=2` equals `b=2&a=1`, but repeated names keep their order.
+  pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  return { path, query: pairs.length === 0 ? '' : JSON.stringify(pairs) };
+}
+
+function decode(text: string): string {
+  const plus = text.includes('+') ? text.replaceAll('+', ' ') : text;
+  if (!plus.includes('%')) return plus;
+  try {
+    return decodeURIComponent(plus);
+  } catch {
+    return plus; // malformed escapes: keep the raw text (still a distinct, stable key)
+  }
+}
+
+function encodeBody(body: unknown, headers: RequestLike['headers'], maxBytes: number): string {
+  if (typeof body === 'string') {
+    if (body.length > maxBytes) throw tooLarge(body.length, maxBytes);
+    const json = isJsonContent(headers) ? tryCanonicalJson(body) : undefined;
+    return json === undefined ? `s${JSON.stringify(body)}` : `j${json}`;
+  }
+  if (body instanceof Uint8Array || body instanceof ArrayBuffer) {
+    const bytes = body instanceof Uint8Array ? body : new Uint8Array(body);
+    if (bytes.byteLength > maxBytes) throw tooLarge(bytes.byteLength, maxBytes);
+    const json = isJsonContent(headers) ? tryCanonicalJson(Buffer.from(bytes).toString('utf8')) : undefined;
+    if (json !== undefined) return `j${json}`;
+    return `r${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
+  }
+  if (typeof body === 'object' || typeof body === 'number' || typeof body === 'boolean') {
+    return `j${canonicalize(body, { maxLength: maxBytes * 2 + 1024 })}`;
+  }
+  throw new PerfKeyError(`createRequestKey: cannot use a body of type ${describeValue(body)}`);
+}
+
+function isJsonContent(headers: RequestLike['headers']): boolean {
+  const type = readHeader(headers, 'content-type');
+  return type !== undefined && /[/+]json\b/i.test(type);
+}
+
+function tryCanonicalJson(text: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return canonicalize(parsed);
+}
+
+function tooLarge(size: number, max: number): PerfKeyError {
+  return new PerfKeyError(`createRequestKey: the body (${size}) is larger than maxBodyBytes (${max})`);
+}

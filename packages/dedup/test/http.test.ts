@@ -1,0 +1,303 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isPerfConfigError } from '@perf/core';
+import express from 'express';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Deduplicator, dedupMiddleware, fastifyDedup } from '../src/index.js';
+import { type Deferred, deferred } from './helpers.js';
+
+const servers: Server[] = [];
+const apps: FastifyInstance[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+});
+
+async function listen(handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > 10_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+interface Reply {
+  status: number;
+  body: string;
+  headers: Record<string, string>;
+}
+
+async function get(url: string, headers?: Record<string, string>, method = 'GET'): Promise<Reply> {
+  const res = await fetch(url, { headers, method });
+  const out: Record<string, string> = {};
+  res.headers.forEach((v, k) => {
+    out[k] = v;
+  });
+  return { status: res.status, body: await res.text(), headers: out };
+}
+
+/** Sends `n` requests at once; releases the handler once `followers` have joined. */
+async function burst(
+  dedup: Deduplicator,
+  gate: { resolve: (v: undefined) => void },
+  requests: Array<() => Promise<Reply>>,
+  expectedFollowers: number,
+): Promise<Reply[]> {
+  const before = dedup.stats().followers;
+  const pending = requests.map((r) => r());
+  await waitFor(() => dedup.stats().followers - before >= expectedFollowers, 'followers to join');
+  gate.resolve(undefined);
+  return Promise.all(pending);
+}
+
+describe('dedupMiddleware (Express)', () => {
+  async function expressApp(
+    respond: (res: express.Response, n: number) => void,
+  ): Promise<{ url: string; dedup: Deduplicator; calls: () => number; gate: Deferred<undefined> }> {
+    const dedup = new Deduplicator({ name: 'express-test' });
+    const gate = deferred<undefined>();
+    let calls = 0;
+    const app = express();
+    app.use(dedupMiddleware({ deduplicator: dedup }));
+    app.all('/data', async (_req, res) => {
+      const n = ++calls;
+      await gate.promise;
+      respond(res, n);
+    });
+    app.get('/fail', async (_req, _res, next) => {
+      calls++;
+      await gate.promise;
+      next(new Error('handler failed'));
+    });
+    const url = await listen(app);
+    return { url, dedup, calls: () => calls, gate };
+  }
+
+  it('runs the handler once for identical concurrent GETs; joiners get the same status, headers and body', async () => {
+    const { url, dedup, calls, gate } = await expressApp((res, n) => {
+      res.status(203).set('x-run', String(n)).type('application/json').send({ run: n, text: 'héllo' });
+    });
+    const replies = await burst(
+      dedup,
+      gate,
+      Array.from({ length: 5 }, () => () => get(`${url}/data?a=1&b=2`)),
+      4,
+    );
+    expect(calls()).toBe(1);
+    for (const r of replies) {
+      expect(r.status).toBe(203);
+      expect(r.headers['x-run']).toBe('1');
+      expect(r.headers['content-type']).toMatch(/application\/json/);
+      expect(JSON.parse(r.body)).toEqual({ run: 1, text: 'héllo' });
+    }
+    expect(dedup.stats()).toMatchObject({ leaders: 1, followers: 4, inFlight: 0 });
+  });
+
+  it('never coalesces two users (Authorization differs)', async () => {
+    const { url, calls, gate } = await expressApp((res, n) => {
+      res.send(`run ${n}`);
+    });
+    const pending = [
+      get(`${url}/data`, { authorization: 'Bearer alice' }),
+      get(`${url}/data`, { authorization: 'Bearer bob' }),
+    ];
+    await waitFor(() => calls() === 2, 'both handlers to run');
+    gate.resolve(undefined);
+    const bodies = (await Promise.all(pending)).map((r) => r.body).sort();
+    expect(bodies).toEqual(['run 1', 'run 2']);
+  });
+
+  it.each([
+    ['Set-Cookie', (res: express.Response) => res.cookie('sid', 'secret')],
+    ['Cache-Control: private', (res: express.Response) => res.set('cache-control', 'private, max-age=60')],
+    ['Vary beyond the key', (res: express.Response) => res.set('vary', 'X-Tenant')],
+    ['Vary: *', (res: express.Response) => res.set('vary', '*')],
+  ])('does not share a response with %s: joiners run the handler themselves', async (_label, mark) => {
+    const { url, dedup, calls, gate } = await expressApp((res, n) => {
+      mark(res);
+      res.send(`run ${n}`);
+    });
+    const replies = await burst(
+      dedup,
+      gate,
+      Array.from({ length: 3 }, () => () => get(`${url}/data`)),
+      2,
+    );
+    expect(calls()).toBe(3);
+    expect(replies.map((r) => r.body).sort()).toEqual(['run 1', 'run 2', 'run 3']);
+  });
+
+  it('shares a response that varies only on headers the key covers', async () => {
+    const { url, dedup, calls, gate } = await expressApp((res, n) => {
+      res.set('vary', 'Accept-Encoding, Accept').send(`run ${n}`);
+    });
+    const replies = await burst(
+      dedup,
+      gate,
+      Array.from({ length: 3 }, () => () => get(`${url}/data`)),
+      2,
+    );
+    expect(calls()).toBe(1);
+    expect(replies.map((r) => r.body)).toEqual(['run 1', 'run 1', 'run 1']);
+  });
+
+  it('does not share responses larger than maxResponseBytes', async () => {
+    const dedup = new Deduplicator();
+    const gate = deferred<undefined>();
+    let calls = 0;
+    const app = express();
+    app.use(dedupMiddleware({ deduplicator: dedup, maxResponseBytes: 100 }));
+    app.get('/big', async (_req, res) => {
+      calls++;
+      await gate.promise;
+      res.send('x'.repeat(500));
+    });
+    const url = await listen(app);
+    const replies = await burst(
+      dedup,
+      gate,
+      Array.from({ length: 3 }, () => () => get(`${url}/big`)),
+      2,
+    );
+    expect(calls).toBe(3);
+    for (const r of replies) expect(r.body).toHaveLength(500);
+  });
+
+  it('gives joiners the same error response when the handler fails', async () => {
+    const { url, dedup, calls, gate } = await expressApp(() => {});
+    const replies = await burst(
+      dedup,
+      gate,
+      Array.from({ length: 3 }, () => () => get(`${url}/fail`)),
+      2,
+    );
+    expect(calls()).toBe(1);
+    for (const r of replies) expect(r.status).toBe(500);
+  });
+
+  it('passes POST (not listed) straight through', async () => {
+    const { url, calls, gate } = await expressApp((res, n) => {
+      res.send(`run ${n}`);
+    });
+    const pending = [get(`${url}/data`, {}, 'POST'), get(`${url}/data`, {}, 'POST')];
+    await waitFor(() => calls() === 2, 'both POST handlers');
+    gate.resolve(undefined);
+    expect((await Promise.all(pending)).map((r) => r.body).sort()).toEqual(['run 1', 'run 2']);
+  });
+
+  it('refuses bad options naming the field', () => {
+    for (const [options, field] of [
+      [{ methods: 'GET' }, 'methods'],
+      [{ deduplicator: {} }, 'deduplicator'],
+      [{ maxResponseBytes: -1 }, 'maxResponseBytes'],
+      [{ key: { headers: 5 } }, 'headers'],
+      [{ nope: 1 }, 'nope'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        dedupMiddleware(options as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(isPerfConfigError(caught)).toBe(true);
+      expect((caught as { field: string }).field).toBe(field);
+    }
+  });
+});
+
+describe('dedupMiddleware (plain node:http)', () => {
+  it('works with (req, res, next) around a node:http handler, HEAD included', async () => {
+    const gate = deferred<undefined>();
+    let calls = 0;
+    const mw = dedupMiddleware();
+    const url = await listen((req, res) =>
+      mw(req, res, async () => {
+        calls++;
+        await gate.promise;
+        res.setHeader('content-type', 'text/plain');
+        res.end('plain');
+      }),
+    );
+    const replies = await burst(
+      mw.deduplicator,
+      gate,
+      [
+        () => get(`${url}/x`),
+        () => get(`${url}/x`),
+        () => get(`${url}/x`, {}, 'HEAD'),
+        () => get(`${url}/x`, {}, 'HEAD'),
+      ],
+      2,
+    );
+    expect(calls).toBe(2); // one GET leader, one HEAD leader
+    expect(replies.map((r) => r.body)).toEqual(['plain', 'plain', '', '']);
+    expect(replies[3]?.headers['content-type']).toBe('text/plain');
+    mw.deduplicator.close();
+  });
+});
+
+describe('fastifyDedup (Fastify plugin)', () => {
+  async function fastifyApp(respond: (reply: import('fastify').FastifyReply, n: number) => unknown) {
+    const dedup = new Deduplicator({ name: 'fastify-test' });
+    const gate = deferred<undefined>();
+    let calls = 0;
+    const app = Fastify();
+    apps.push(app);
+    await app.register(fastifyDedup, { deduplicator: dedup });
+    app.get('/data', async (_request, reply) => {
+      const n = ++calls;
+      await gate.promise;
+      return respond(reply, n);
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    return { url, dedup, gate, calls: () => calls };
+  }
+
+  it('runs the handler once for identical concurrent GETs; joiners get the same reply', async () => {
+    const { url, dedup, gate, calls } = await fastifyApp((reply, n) => {
+      reply.code(201).header('x-run', String(n));
+      return { run: n };
+    });
+    const replies = await burst(
+      dedup,
+      gate,
+      Array.from({ length: 4 }, () => () => get(`${url}/data?q=1`)),
+      3,
+    );
+    expect(calls()).toBe(1);
+    for (const r of replies) {
+      expect(r.status).toBe(201);
+      expect(r.headers['x-run']).toBe('1');
+      expect(JSON.parse(r.body)).toEqual({ run: 1 });
+    }
+  });
+
+  it('does not share a reply that sets a cookie', async () => {
+    const { url, dedup, gate, calls } = await fastifyApp((reply, n) => {
+      reply.header('set-cookie', 'sid=1');
+      return `run ${n}`;
+    });
+    const replies = await burst(
+      dedup,
+      gate,
+      Array.from({ length: 3 }, () => () => get(`${url}/data`)),
+      2,
+    );
+    expect(calls()).toBe(3);
+    expect(replies.map((r) => r.body).sort()).toEqual(['run 1', 'run 2', 'run 3']);
+  });
+
+  it('reports bad options through register', async () => {
+    const app = Fastify();
+    apps.push(app);
+    await expect(app.register(fastifyDedup, { methods: 7 } as never)).rejects.toSatisfy(isPerfConfigError);
+  });
+});
