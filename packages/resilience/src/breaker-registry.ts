@@ -12,9 +12,18 @@ import {
   PerfKeyError,
   withDefault,
 } from '@perf/core';
-import { type CircuitBreakerOptions, checkBreakerOptions, syncCheck } from './breaker-options.js';
+import {
+  type CheckedBreakerOptions,
+  type CircuitBreakerOptions,
+  checkBreakerOptions,
+  syncCheck,
+} from './breaker-options.js';
 import type { BreakerSync } from './breaker-sync.js';
-import { type ResilienceStats, ResilientCircuitBreaker } from './resilient-circuit-breaker.js';
+import {
+  createKeyedBreaker,
+  type ResilienceStats,
+  ResilientCircuitBreaker,
+} from './resilient-circuit-breaker.js';
 
 /** Options every breaker of a registry shares (their names come from the registry). */
 export type BreakerDefaults = Omit<CircuitBreakerOptions, 'name' | 'initialState' | 'sync'>;
@@ -49,6 +58,7 @@ export class BreakerRegistry {
   readonly name: string;
   readonly #max: number;
   readonly #defaults: BreakerDefaults;
+  readonly #checkedDefaults: CheckedBreakerOptions;
   readonly #optionsFor: ((key: string) => BreakerDefaults | undefined) | undefined;
   readonly #sync: BreakerSync | undefined;
   /** Insertion order is recency order: a hit moves the key to the end. */
@@ -78,8 +88,8 @@ export class BreakerRegistry {
         );
       }
     }
-    // Validate the shared options once, up front, with their dotted field names.
-    checkBreakerOptions(o.defaults, 'createBreakerRegistry defaults');
+    // Validate the shared options once, up front; breakers without per-key overrides share them.
+    this.#checkedDefaults = checkBreakerOptions(o.defaults, 'createBreakerRegistry defaults');
     this.name = o.name;
     this.#max = o.maxBreakers;
     this.#defaults = o.defaults as BreakerDefaults;
@@ -106,12 +116,17 @@ export class BreakerRegistry {
         `Breaker registry "${this.name}": key must be a string of 1..${MAX_KEY_LENGTH} characters`,
       );
     }
-    const breaker = new ResilientCircuitBreaker({
-      ...this.#defaults,
-      ...this.#optionsFor?.(key),
-      name: `${this.name}:${key}`,
-      ...(this.#sync === undefined ? {} : { sync: this.#sync }),
-    });
+    const overrides = this.#optionsFor?.(key);
+    const name = `${this.name}:${key}`;
+    const breaker =
+      overrides === undefined
+        ? createKeyedBreaker(this.#checkedDefaults, name, this.#sync)
+        : new ResilientCircuitBreaker({
+            ...this.#defaults,
+            ...overrides,
+            name,
+            ...(this.#sync === undefined ? {} : { sync: this.#sync }),
+          });
     if (this.#breakers.size >= this.#max) this.#evictOne();
     this.#breakers.set(key, breaker);
     this.#created++;

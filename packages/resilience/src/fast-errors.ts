@@ -6,30 +6,24 @@
  */
 import { BrokenCircuitError, IsolatedCircuitError } from '@perf/core';
 
-function withoutStack<T>(make: () => T): T {
+/** A `BrokenCircuitError` with `message`; `cause` is the failure that opened the breaker, when known. */
+export function brokenCircuit(message: string, cause: unknown): BrokenCircuitError {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    return make();
+    return new BrokenCircuitError(message, cause === undefined ? undefined : { cause });
   } finally {
     Error.stackTraceLimit = limit;
   }
 }
 
-/** A `BrokenCircuitError` for breaker `name`; `cause` is the failure that opened it, when known. */
-export function brokenCircuit(name: string, cause: unknown): BrokenCircuitError {
-  return withoutStack(
-    () =>
-      new BrokenCircuitError(
-        `Circuit breaker "${name}" is open: call rejected without running`,
-        cause === undefined ? undefined : { cause },
-      ),
-  );
-}
-
 /** An `IsolatedCircuitError` for breaker `name`. */
 export function isolatedCircuit(name: string): IsolatedCircuitError {
-  return withoutStack(
-    () => new IsolatedCircuitError(`Circuit breaker "${name}" is isolated: call rejected without running`),
-  );
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new IsolatedCircuitError(`Circuit breaker "${name}" is isolated: call rejected without running`);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }

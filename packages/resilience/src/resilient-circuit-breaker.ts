@@ -41,6 +41,7 @@ import {
   type IDisposable,
   type IPolicy,
   noJitterGenerator,
+  Policy,
   type RetryPolicy,
   retry,
   SamplingBreaker,
@@ -63,7 +64,7 @@ import {
   readSnapshot,
   stateFromIndex,
 } from './breaker-snapshot.js';
-import type { BreakerSyncAttachment, SharedState } from './breaker-sync.js';
+import type { BreakerSync, BreakerSyncAttachment, SharedState } from './breaker-sync.js';
 import {
   isCockatielBroken,
   isCockatielBulkheadRejected,
@@ -110,6 +111,12 @@ const STATE_REASONS: Record<CircuitState, string> = {
 };
 
 const OWNER = 'createCircuitBreaker';
+
+/**
+ * Set by `createKeyedBreaker` for the one constructor call that follows, so a registry can hand
+ * every breaker the same already-checked options object (10,000 breakers, one options object).
+ */
+let keyedPreset: { options: CheckedBreakerOptions; name: string; sync: BreakerSync | undefined } | undefined;
 const callChannel = channels.breaker.call;
 
 function isAbortLike(error: unknown): boolean {
@@ -138,7 +145,6 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
   readonly #clock: Clock;
   readonly #kind: BreakerKind;
   readonly #halfOpen: ClockHalfOpenBackoff;
-  readonly #countsAgainst: (error: unknown) => boolean;
   readonly #breakerErrorFilter: (error: unknown) => boolean;
   readonly #breakerResultFilter: (value: unknown) => boolean;
   /** Plain breaker (no timeout, slow calls, retry, bulkhead or fallback): calls go straight to cockatiel. */
@@ -150,9 +156,12 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
   readonly #plain: boolean;
   #policy!: CircuitBreakerPolicy;
   #entry!: IPolicy<IDefaultPolicyContext>;
-  #listeners: IDisposable[] = [];
+  #stateListener: IDisposable | undefined;
   #sync: BreakerSyncAttachment | undefined;
-  #isolations = new Set<{ dispose(): void }>();
+  /** Created on first `isolate()`: most breakers are never isolated. */
+  #isolations: Set<{ dispose(): void }> | undefined;
+  /** Message of this breaker's rejections, built on the first rejection. */
+  #openMessageText: string | undefined;
   /** Set while `reset()`/remote updates rebuild the policy, so cockatiel's own events are not re-published. */
   #quiet = false;
   #closed = false;
@@ -176,9 +185,11 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
 
   /** @throws {PerfConfigError} naming the first invalid option. */
   constructor(options?: CircuitBreakerOptions) {
-    const o = checkBreakerOptions(options, OWNER);
+    const preset = keyedPreset;
+    keyedPreset = undefined;
+    const o = preset === undefined ? checkBreakerOptions(options, OWNER) : preset.options;
     this.#o = o;
-    this.name = o.name;
+    this.name = preset === undefined ? o.name : preset.name;
     this.#clock = o.clock;
     this.#stateSince = o.clock.now();
     this.#kind = o.window === undefined ? 'consecutive' : o.window.type;
@@ -195,17 +206,6 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
           });
     this.#halfOpen = new ClockHalfOpenBackoff(o.clock, halfOpenInner);
 
-    const userFilter = o.errorFilter;
-    this.#countsAgainst = (error) => {
-      if (isPerfTimeoutError(error)) return true;
-      if (isAbortLike(error)) return false;
-      if (userFilter === undefined) return true;
-      try {
-        return userFilter(error) === true;
-      } catch {
-        return true; // a throwing filter must not hide a failure
-      }
-    };
     // cockatiel calls these two on every attempt that reaches the breaker: they count outcomes
     // without onSuccess/onFailure listeners, which would make every call time itself.
     this.#breakerErrorFilter = (error) => {
@@ -282,8 +282,9 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
         snapshot.state === 'half-open' ? 'open' : snapshot.state === 'isolated' ? 'closed' : snapshot.state;
       if (snapshot.state === 'isolated') this.isolate();
     }
-    if (o.sync !== undefined) {
-      this.#sync = o.sync.attach(this.name, (state) => this.#applyRemote(state));
+    const sync = preset === undefined ? o.sync : preset.sync;
+    if (sync !== undefined) {
+      this.#sync = sync.attach(this.name, (state) => this.#applyRemote(state));
     }
   }
 
@@ -318,6 +319,21 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
           signal,
         );
       }
+    }
+    // Fast rejection while open: no async frames, one stackless error (see fast-errors.ts).
+    if (
+      this.#policy.state === CockatielState.Open &&
+      this.#o.fallback === undefined &&
+      !this.#closed &&
+      options?.fallback === undefined &&
+      options?.signal?.aborted !== true &&
+      !callChannel.hasSubscribers &&
+      this.#halfOpen.isOpenPeriod()
+    ) {
+      this.#rejections++;
+      const error = brokenCircuit(this.#openMessage, this.#lastError);
+      recordCallSpan(this.name, 'rejected', 'open', error);
+      return Promise.reject(error);
     }
     return this.#executeFull(fn, options);
   }
@@ -378,10 +394,11 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
       dispose: () => {
         if (disposed) return;
         disposed = true;
-        this.#isolations.delete(handle);
+        this.#isolations?.delete(handle);
         if (policy === this.#policy) inner.dispose();
       },
     };
+    this.#isolations ??= new Set();
     this.#isolations.add(handle);
     return handle;
   }
@@ -389,7 +406,7 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
   /** Closes the breaker, releases every isolation handle and clears the failure history. */
   reset(): void {
     if (this.#closed) return;
-    this.#isolations.clear();
+    this.#isolations = undefined;
     this.#rebuild(undefined);
     this.#transition('closed', 'reset');
   }
@@ -446,14 +463,14 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
     this.#lean = false;
     this.#sync?.detach();
     this.#sync = undefined;
-    for (const l of this.#listeners) l.dispose();
-    this.#listeners = [];
-    this.#isolations.clear();
+    this.#stateListener?.dispose();
+    this.#stateListener = undefined;
+    this.#isolations = undefined;
   }
 
   /** Builds (or rebuilds) cockatiel's breaker policy and the wrap around it. */
   #build(initialState: unknown): void {
-    for (const l of this.#listeners) l.dispose();
+    this.#stateListener?.dispose();
     const o = this.#o;
     let breaker: IBreaker;
     if (o.window === undefined) {
@@ -472,7 +489,7 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
       });
     }
     const policy = circuitBreaker(
-      handleWhen(this.#breakerErrorFilter).orWhenResult(this.#breakerResultFilter),
+      new Policy({ errorFilter: this.#breakerErrorFilter, resultFilter: this.#breakerResultFilter }),
       {
         halfOpenAfter: this.#halfOpen,
         breaker,
@@ -480,7 +497,7 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
       },
     );
     this.#policy = policy;
-    this.#listeners = [policy.onStateChange((s) => this.#onCockatielState(s))];
+    this.#stateListener = policy.onStateChange((s) => this.#onCockatielState(s));
     const outer: IPolicy<IDefaultPolicyContext>[] = [];
     if (this.#bulkhead) outer.push(this.#bulkhead);
     if (this.#retry) outer.push(this.#retry);
@@ -539,7 +556,7 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
     const s = this.#policy.state;
     if (s === CockatielState.Isolated) throw isolatedCircuit(this.name);
     if (s === CockatielState.Open && this.#halfOpen.isOpenPeriod()) {
-      throw brokenCircuit(this.name, this.#lastError);
+      throw brokenCircuit(this.#openMessage, this.#lastError);
     }
   }
 
@@ -602,7 +619,7 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
       outcome = 'rejected';
       reason = 'open';
       this.#rejections++;
-      if (isCockatielBroken(error)) thrown = brokenCircuit(this.name, this.#lastError);
+      if (isCockatielBroken(error)) thrown = brokenCircuit(this.#openMessage, this.#lastError);
     } else if (isCockatielBulkheadRejected(error)) {
       outcome = 'bulkhead-rejected';
       reason = 'bulkhead';
@@ -644,6 +661,24 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
     this.#fallbacks++;
     if (started >= 0) this.#publishCall('fallback', started, thrown, false);
     return answer;
+  }
+
+  /** Whether `error` counts against the breaker: timeouts always, aborts never, else `errorFilter`. */
+  #countsAgainst(error: unknown): boolean {
+    if (isPerfTimeoutError(error)) return true;
+    if (isAbortLike(error)) return false;
+    const filter = this.#o.errorFilter;
+    if (filter === undefined) return true;
+    try {
+      return filter(error) === true;
+    } catch {
+      return true; // a throwing filter must not hide a failure
+    }
+  }
+
+  get #openMessage(): string {
+    this.#openMessageText ??= `Circuit breaker "${this.name}" is open: call rejected without running`;
+    return this.#openMessageText;
   }
 
   #noteFailure(error: unknown): void {
@@ -691,4 +726,21 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, aborted: () => v
  */
 export function createCircuitBreaker(options?: CircuitBreakerOptions): ResilientCircuitBreaker {
   return new ResilientCircuitBreaker(options);
+}
+
+/**
+ * Builds a breaker from options already checked by `checkBreakerOptions` (shared, never copied),
+ * with its own name and sync. For `BreakerRegistry`; not part of the public surface.
+ */
+export function createKeyedBreaker(
+  options: CheckedBreakerOptions,
+  name: string,
+  sync: BreakerSync | undefined,
+): ResilientCircuitBreaker {
+  keyedPreset = { options, name, sync };
+  try {
+    return new ResilientCircuitBreaker();
+  } finally {
+    keyedPreset = undefined;
+  }
 }
