@@ -113,6 +113,7 @@ export class CacheCore {
       this.l2 = new KeyvTier({
         store: options.l2.store,
         ttlMs: options.l2.ttlMs,
+        maxEntries: options.l2.maxEntries,
         namespace: options.namespace,
         onError: (error) => this.reportError('l2', 'store', 'other', error),
       });

@@ -3,6 +3,7 @@
  * default a private in-memory Map, where Keyv's own serialization is skipped.
  */
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
+import { BoundedMap } from './bounded-map.js';
 
 function isKeyv(value: unknown): value is Keyv {
   return (
@@ -23,6 +24,8 @@ export class KeyvTier {
   constructor(options: {
     store: KeyvStoreAdapter | Keyv | Map<unknown, unknown> | undefined;
     ttlMs: number;
+    /** Bound of the default in-memory store. */
+    maxEntries: number;
     namespace: string;
     onError: (error: unknown) => void;
   }) {
@@ -30,7 +33,7 @@ export class KeyvTier {
     this.#onError = options.onError;
     if (options.store === undefined) {
       this.#keyv = new Keyv({
-        store: new Map(),
+        store: new BoundedMap(options.maxEntries),
         namespace: options.namespace,
         serialize: undefined,
         deserialize: undefined,

@@ -31,6 +31,8 @@ export interface L2Options {
   store?: KeyvStoreAdapter | Keyv | Map<unknown, unknown>;
   /** How long a copy stays in L2, at most. Default 5 minutes. */
   ttlMs?: number;
+  /** Most entries in the default in-memory store (ignored with your own `store`). Default 100,000. */
+  maxEntries?: number;
 }
 
 export interface L3Options {
@@ -144,9 +146,10 @@ const shape = {
           objectWith('a Keyv instance, a Keyv store adapter or a Map', 'get', 'set', 'delete', 'clear'),
         ),
         ttlMs: withDefault(is.positiveNumber, 300_000),
+        maxEntries: withDefault(is.positiveInteger, 100_000),
       }),
     ),
-    { store: undefined, ttlMs: 300_000 },
+    { store: undefined, ttlMs: 300_000, maxEntries: 100_000 },
   ),
   l3: optional(
     is.object({
@@ -176,7 +179,7 @@ export interface ResolvedOptions {
   softTimeoutMs: number | undefined;
   eagerRefresh: number | undefined;
   l1: { maxEntries: number; maxBytes: number | undefined; ttlMs: number | undefined } | false;
-  l2: { store: L2Options['store']; ttlMs: number } | false;
+  l2: { store: L2Options['store']; ttlMs: number; maxEntries: number } | false;
   l3:
     | {
         redis: Redis | Cluster | string;
@@ -207,7 +210,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   }
   return {
     ...o,
-    l2: o.l2 === false ? false : { store: o.l2.store as L2Options['store'], ttlMs: o.l2.ttlMs },
+    l2: o.l2 === false ? false : { ...o.l2, store: o.l2.store as L2Options['store'] },
     bus: o.bus ?? o.l3 !== undefined,
     serializer: o.serializer as Serializer | undefined,
     deduplicator: o.deduplicator as Deduplicator | undefined,

@@ -110,6 +110,15 @@ describe('get / set / delete / has', () => {
     expect(await bytes.cache.get('small')).toBe('y');
   });
 
+  it('bounds the default in-memory L2 by entries, oldest write first', async () => {
+    const { cache } = make({ l1: false, l2: { maxEntries: 3 } });
+    for (const k of ['a', 'b', 'c', 'd', 'e']) await cache.set(k, k);
+    expect(await cache.get('a')).toBeUndefined();
+    expect(await cache.get('b')).toBeUndefined();
+    expect(await cache.get('c')).toBe('c');
+    expect(await cache.get('e')).toBe('e');
+  });
+
   it('refuses an unserializable value with a typed error and writes nothing', async () => {
     const { cache } = make();
     await cache.set('k', 'old');
