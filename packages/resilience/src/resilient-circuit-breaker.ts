@@ -8,6 +8,7 @@
  * Bulkhead rejections never count against the breaker, retries stop once the breaker is open, and
  * a timeout counts as a failure.
  */
+import { setMaxListeners } from 'node:events';
 import {
   type BreakerCallOutcome,
   BulkheadRejectedError,
@@ -111,6 +112,14 @@ const STATE_REASONS: Record<CircuitState, string> = {
 };
 
 const OWNER = 'createCircuitBreaker';
+
+/**
+ * What `fn` receives when the caller passed no signal and no timeout applies: one shared signal
+ * that never aborts (like cockatiel's own). Listeners added to it stay until removed, so the
+ * usual "many listeners" warning is off for it.
+ */
+const NEVER_ABORTED = new AbortController().signal;
+setMaxListeners(0, NEVER_ABORTED);
 
 /**
  * Set by `createKeyedBreaker` for the one constructor call that follows, so a registry can hand
@@ -311,7 +320,7 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
     if (this.#lean && this.#policy.state === CockatielState.Closed && !callChannel.hasSubscribers) {
       const signal = options?.signal;
       if (signal === undefined) {
-        if (options?.fallback === undefined) return this.#policy.execute((ctx) => fn(ctx.signal));
+        if (options?.fallback === undefined) return this.#policy.execute(() => fn(NEVER_ABORTED));
       } else if (options?.fallback === undefined && !signal.aborted) {
         // Always hand `fn` the caller's signal: cockatiel drops it for half-open waiters (#112).
         return this.#policy.execute(
@@ -350,14 +359,14 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
       if (this.#policy.state !== CockatielState.Closed || this.#closed) this.#precheck();
       if (signal === undefined) {
         value = await this.#entry.execute(
-          this.#plain ? (ctx) => fn(ctx.signal) : (ctx) => this.#runInner(fn, ctx.signal, undefined),
+          this.#plain ? () => fn(NEVER_ABORTED) : () => this.#runInner(fn, undefined),
         );
       } else {
         const run = this.#entry.execute(
           // cockatiel re-runs half-open waiters without their signal (#112): always use the caller's.
           this.#plain
             ? () => (signal.aborted ? Promise.reject(abortError(signal)) : fn(signal))
-            : () => this.#runInner(fn, signal, signal),
+            : () => this.#runInner(fn, signal),
           signal,
         );
         value = await (this.#mayWait()
@@ -571,18 +580,24 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
   /** The function under cockatiel when a timeout or slow-call detection is configured. */
   async #runInner<T>(
     fn: (signal: AbortSignal) => Promise<T>,
-    signal: AbortSignal,
     callerSignal: AbortSignal | undefined,
   ): Promise<unknown> {
     if (callerSignal?.aborted) throw abortError(callerSignal);
     const slowMs = this.#o.slowCallMs;
     const started = slowMs === undefined ? 0 : this.#clock.now();
-    const value = this.#timeout === undefined ? await fn(signal) : await this.#runWithTimeout(fn, signal);
+    const value =
+      this.#timeout === undefined
+        ? await fn(callerSignal ?? NEVER_ABORTED)
+        : await this.#runWithTimeout(fn, callerSignal);
     if (slowMs !== undefined && this.#clock.now() - started >= slowMs) return new SlowResult(value);
     return value;
   }
 
-  async #runWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+  /** `signal` is the caller's only: cockatiel adds a listener to the parent signal per call. */
+  async #runWithTimeout<T>(
+    fn: (signal: AbortSignal) => Promise<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     let inner: AbortSignal | undefined;
     try {
       return await this.#timeout!.execute((ctx) => {
@@ -590,7 +605,7 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
         return fn(ctx.signal);
       }, signal);
     } catch (error) {
-      if (!signal.aborted && (isCockatielTaskCancelled(error) || inner?.aborted)) {
+      if (!signal?.aborted && (isCockatielTaskCancelled(error) || inner?.aborted)) {
         const ms = this.#o.timeoutMs!;
         throw new PerfTimeoutError(`Circuit breaker "${this.name}": call timed out after ${ms} ms`, ms, {
           cause: error,

@@ -448,3 +448,29 @@ describe('fallback from a @perf/core Cache', () => {
     expect(await breaker.execute(boom())).toBe('stale');
   });
 });
+
+describe('signals under concurrency', () => {
+  it('many concurrent calls with a timeout add no listener to a shared signal (no MaxListeners warning)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const breaker = createCircuitBreaker({ timeoutMs: 5000, clock: new ManualClock() });
+      const gate = deferred<void>();
+      const calls = Array.from({ length: 50 }, () =>
+        breaker.execute(async (signal) => {
+          signal.addEventListener('abort', () => undefined, { once: true });
+          await gate.promise;
+          return 1;
+        }),
+      );
+      await tick();
+      gate.resolve();
+      expect(await Promise.all(calls)).toHaveLength(50);
+      await tick();
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
