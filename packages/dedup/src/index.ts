@@ -13,6 +13,12 @@ export {
 export { type DedupMiddleware, dedupMiddleware } from './http-middleware.js';
 export type { CapturedResponse, DedupHttpOptions, HttpRequestLike } from './http-response.js';
 export type { DeduplicatorOptions } from './options.js';
+export type {
+  DistributedOptions,
+  DistributedStats,
+  RedisLike,
+  RedisSubscriberLike,
+} from './redis-coordinator.js';
 export {
   createRequestKey,
   type HeadersLike,

@@ -6,10 +6,12 @@ import {
   checkOptions,
   is,
   optional,
+  PerfConfigError,
   systemClock,
   withDefault,
 } from '@perf/core';
 import type { DedupCallOptions } from './call-info.js';
+import type { DistributedOptions } from './redis-coordinator.js';
 import type { ShareMode } from './share.js';
 
 export interface DeduplicatorOptions {
@@ -29,6 +31,8 @@ export interface DeduplicatorOptions {
   clock?: Clock;
   /** Emit OpenTelemetry spans (a no-op until an SDK is registered). Default true. */
   spans?: boolean;
+  /** Distributed mode: one leader per key across instances, over Redis. Default: off. */
+  distributed?: DistributedOptions;
 }
 
 const isClock = check<Clock>(
@@ -41,6 +45,30 @@ const isClock = check<Clock>(
   'a Clock (an object with now, setTimeout and clearTimeout)',
 );
 
+const hasMethods = (v: unknown, names: string[]) =>
+  typeof v === 'object' &&
+  v !== null &&
+  names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
+
+const DISTRIBUTED_SHAPE = {
+  redis: check<DistributedOptions['redis']>(
+    (v) => hasMethods(v, ['set', 'eval']),
+    'an ioredis client (with set and eval)',
+  ),
+  subscriber: optional(
+    check<NonNullable<DistributedOptions['subscriber']>>(
+      (v) => hasMethods(v, ['subscribe', 'unsubscribe', 'on', 'removeListener', 'quit']),
+      'an ioredis client for pub/sub',
+    ),
+  ),
+  prefix: withDefault(is.string, 'perf:dedup:'),
+  lockTtlMs: withDefault(is.positiveInteger, 5000),
+  waitTimeoutMs: optional(is.positiveNumber),
+  pollMs: withDefault(is.positiveNumber, 250),
+  commandTimeoutMs: withDefault(is.positiveNumber, 1000),
+  maxResultBytes: withDefault(is.positiveInteger, 1024 * 1024),
+};
+
 const DEDUP_SHAPE = {
   timeoutMs: withDefault(is.positiveNumber, 30_000),
   maxInFlight: withDefault(is.positiveInteger, 1000),
@@ -48,11 +76,22 @@ const DEDUP_SHAPE = {
   name: withDefault(is.nonEmptyString, 'default'),
   clock: withDefault(isClock, systemClock),
   spans: withDefault(is.boolean, true),
+  distributed: optional(is.object(DISTRIBUTED_SHAPE)),
 };
 
 /** @throws {PerfConfigError} naming the first invalid field. */
 export function checkDeduplicatorOptions(input: unknown) {
-  return checkOptions('Deduplicator', input, DEDUP_SHAPE);
+  const opts = checkOptions('Deduplicator', input, DEDUP_SHAPE);
+  const d = opts.distributed;
+  if (d !== undefined && d.subscriber === undefined && !hasMethods(d.redis, ['duplicate'])) {
+    throw new PerfConfigError(
+      'distributed.subscriber',
+      'is required when distributed.redis has no duplicate()',
+      undefined,
+      { owner: 'Deduplicator' },
+    );
+  }
+  return opts;
 }
 
 const RUN_SHAPE = {

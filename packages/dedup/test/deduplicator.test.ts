@@ -225,7 +225,7 @@ describe('Deduplicator.run coalescing', () => {
     expect(dedup.stats()).toMatchObject({ inFlight: 0, leaders: 10_000 });
     // One sweeper timer at most, and none after close().
     expect(clock.pendingTimers).toBeLessThanOrEqual(1);
-    dedup.close();
+    await dedup.close();
     expect(clock.pendingTimers).toBe(0);
   });
 });
@@ -468,7 +468,7 @@ describe('Deduplicator in-flight bound (maxInFlight)', () => {
     clock.advance(10);
     expect(isPerfTimeoutError(((await bypassed) as { error: unknown }).error)).toBe(true);
     expect(signal?.aborted).toBe(false); // a timeout leaves the operation running
-    dedup.close();
+    await dedup.close();
     await expect(hold).rejects.toSatisfy(isPerfClosedError);
   });
 });
@@ -591,8 +591,8 @@ describe('Deduplicator.close', () => {
       }),
     );
     const joined = outcome(dedup.run('k', () => Promise.resolve(1), { timeoutMs: 1000 }));
-    dedup.close();
-    dedup.close(); // idempotent
+    await dedup.close();
+    await dedup.close(); // idempotent
     for (const r of await Promise.all([pending, joined])) {
       expect(isPerfClosedError((r as { error: unknown }).error)).toBe(true);
     }

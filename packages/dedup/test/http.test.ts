@@ -240,7 +240,7 @@ describe('dedupMiddleware (plain node:http)', () => {
     expect(calls).toBe(2); // one GET leader, one HEAD leader
     expect(replies.map((r) => r.body)).toEqual(['plain', 'plain', '', '']);
     expect(replies[3]?.headers['content-type']).toBe('text/plain');
-    mw.deduplicator.close();
+    await mw.deduplicator.close();
   });
 });
 
