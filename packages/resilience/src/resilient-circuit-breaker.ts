@@ -651,7 +651,8 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
       // never passes the breaker's filter), or an abort the filter already counted.
       outcome = 'aborted';
       if (isCockatielTaskCancelled(error)) this.#aborted++;
-      thrown = isPerfAbortError(error) || signal === undefined ? error : abortError(signal);
+      // What fn threw on abort is passed through; a cancelled wait becomes PerfAbortError.
+      if (isCockatielTaskCancelled(error) && signal !== undefined) thrown = abortError(signal);
     } else if (isPerfTimeoutError(error)) {
       outcome = 'timeout';
       reason = 'timeout';

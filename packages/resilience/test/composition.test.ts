@@ -474,3 +474,27 @@ describe('signals under concurrency', () => {
     }
   });
 });
+
+describe('abort errors are the same on every path', () => {
+  it("what fn throws on abort reaches the caller unchanged, with or without a timeout or fallback", async () => {
+    const configs = [{}, { timeoutMs: 10_000 }, { fallback: { value: 'fb' } }, { retry: { maxAttempts: 2, initialDelayMs: 1 } }];
+    for (const extra of configs) {
+      const breaker = createCircuitBreaker({ ...extra, clock: new ManualClock() });
+      const controller = new AbortController();
+      const call = settle(
+        breaker.execute(
+          (signal) =>
+            new Promise((_, reject) =>
+              signal.addEventListener('abort', () => reject(new DOMException('gone', 'AbortError'))),
+            ),
+          { signal: controller.signal },
+        ),
+      );
+      await tick();
+      controller.abort();
+      const { error } = await call;
+      expect((error as Error).name, JSON.stringify(extra)).toBe('AbortError');
+      expect(breaker.stats().failures).toBe(0);
+    }
+  });
+});
