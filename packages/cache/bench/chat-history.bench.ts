@@ -1,0 +1,159 @@
+/**
+ * WORKLOADS.md "chat-history": 10,000 conversations, Zipf s = 1.1 popularity (seed 42); 90%
+ * reads of a conversation's last 50 messages through getOrSet, 10% writes of one message that
+ * update the history key in place (write-through set) before returning. First 10,000 operations
+ * are warm-up. Runs L1 + L2, plus L3 on Redis when one answers (own key prefix, deleted after).
+ * A stale read is a read missing a message whose write had already returned: must be 0.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { REDIS_URL, redisAnswers } from '../../../tooling/redis.js';
+import { createCache } from '../src/index.js';
+
+interface Message {
+  id: number;
+  author: number;
+  at: number;
+  text: string;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CONVERSATIONS = 10_000;
+const WARMUP = 10_000;
+const MEASURED = 100_000;
+let random = mulberry32(42);
+const cdf = new Float64Array(CONVERSATIONS);
+let total = 0;
+for (let k = 1; k <= CONVERSATIONS; k++) {
+  total += 1 / k ** 1.1;
+  cdf[k - 1] = total;
+}
+function zipf(): number {
+  const u = random() * total;
+  let lo = 0;
+  let hi = CONVERSATIONS - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cdf[mid]! < u) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz     ';
+function text(): string {
+  const length = 20 + Math.floor(random() * 381);
+  let s = '';
+  for (let i = 0; i < length; i++) s += LETTERS[Math.floor(random() * LETTERS.length)];
+  return s;
+}
+
+const withRedis = await redisAnswers();
+
+async function run(warmFirst: boolean): Promise<void> {
+  // The "database": every message of every conversation.
+  random = mulberry32(42);
+  const db = new Map<number, Message[]>();
+  let nextId = 1;
+  function history(conversation: number): Message[] {
+    return (db.get(conversation) ?? []).slice(-50);
+  }
+  for (let c = 0; c < CONVERSATIONS; c++) {
+    db.set(c, [{ id: nextId++, author: c % 97, at: 1_700_000_000_000, text: text() }]);
+  }
+
+  const namespace = `perf-bench:cache:chat:${randomBytes(4).toString('hex')}`;
+  const cache = createCache({
+    namespace,
+    defaultTtlMs: 300_000,
+    ...(withRedis ? { l3: { redis: REDIS_URL } } : {}),
+  });
+  await cache.ready();
+  if (warmFirst) {
+    const warmed = await cache.warm(
+      () => Array.from(db.keys(), (c) => ({ key: `history:${c}`, value: history(c) })),
+      { concurrency: 16 },
+    );
+    console.log(`\n  warm(): ${warmed.warmed} histories loaded before the run`);
+  }
+
+  const latencies = new Float64Array(MEASURED);
+  let stale = 0;
+  let compulsory = 0;
+  const seen = new Set<number>();
+  let reads = 0;
+  let writes = 0;
+  let statsAtWarmup = cache.stats();
+  let started = 0;
+  for (let op = 0; op < WARMUP + MEASURED; op++) {
+    if (op === WARMUP) {
+      statsAtWarmup = cache.stats();
+      started = performance.now();
+    }
+    const conversation = zipf();
+    const firstTime = !seen.has(conversation);
+    const key = `history:${conversation}`;
+    const t0 = performance.now();
+    if (random() < 0.1) {
+      const messages = db.get(conversation)!;
+      messages.push({ id: nextId++, author: conversation % 97, at: 1_700_000_000_000 + op, text: text() });
+      await cache.set(key, history(conversation));
+      if (op >= WARMUP) writes++;
+    } else {
+      if (firstTime && !warmFirst && op >= WARMUP) compulsory++;
+      const value = await cache.getOrSet(key, () => history(conversation));
+      const latest = db.get(conversation)!.at(-1)!.id;
+      if (value.at(-1)?.id !== latest) stale++;
+      if (op >= WARMUP) reads++;
+    }
+    seen.add(conversation);
+    if (op >= WARMUP) latencies[op - WARMUP] = performance.now() - t0;
+  }
+  const elapsed = performance.now() - started;
+  const end = cache.stats();
+
+  const sorted = Array.from(latencies).sort((a, b) => a - b);
+  const pct = (p: number) =>
+    `${(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 1000).toFixed(1)} µs`;
+  const rate = (tier: 'l1' | 'l2' | 'l3') => {
+    const a = statsAtWarmup.tiers[tier];
+    const b = end.tiers[tier];
+    if (!a || !b) return 'off';
+    const hits = b.hits - a.hits;
+    const misses = b.misses - a.misses;
+    return `${((100 * hits) / Math.max(1, hits + misses)).toFixed(2)}% (${hits} hits / ${misses} misses)`;
+  };
+  const hits = end.hits - statsAtWarmup.hits;
+  const misses = end.misses - statsAtWarmup.misses;
+  console.log(
+    `\nchat-history (${warmFirst ? 'cache warmed with warm() first' : 'cold start'}): ${MEASURED.toLocaleString('en-US')} ops after ${WARMUP.toLocaleString('en-US')} warm-up ops, tiers L1 + L2${withRedis ? ' + L3 (Redis)' : ' (no Redis answered)'}`,
+  );
+  console.log(`  reads ${reads}, writes ${writes}`);
+  console.log(`  hit ratio overall ${((100 * hits) / Math.max(1, hits + misses)).toFixed(2)}%`);
+  if (compulsory > 0) {
+    console.log(
+      `  of the ${misses} misses, ${compulsory} are first reads of a conversation never seen before (compulsory); hit ratio without them ${((100 * hits) / Math.max(1, hits + misses - compulsory)).toFixed(2)}%`,
+    );
+  }
+  console.log(`  L1 ${rate('l1')}`);
+  console.log(`  L2 ${rate('l2')}`);
+  console.log(`  L3 ${rate('l3')}`);
+  console.log(`  stale reads on the writing instance: ${stale}`);
+  console.log(`  latency p50 ${pct(0.5)}, p95 ${pct(0.95)}, p99 ${pct(0.99)}`);
+  console.log(`  throughput ${Math.round((MEASURED / elapsed) * 1000).toLocaleString('en-US')} ops/s`);
+  await cache.clear();
+  await cache.close();
+}
+
+await run(false);
+await run(true);
+process.exit(0);
