@@ -18,6 +18,7 @@ import {
   PerfTimeoutError,
   type TimerHandle,
 } from '@perf/core';
+import { AbortFanout } from './abort-fanout.js';
 import type { DedupCallInfo, DedupCallOptions, DedupDetailedResult } from './call-info.js';
 import { Flight } from './flight.js';
 import { checkDeduplicatorOptions, checkRunOptions, type DeduplicatorOptions } from './options.js';
@@ -68,6 +69,7 @@ export class Deduplicator implements DeduplicatorContract {
   readonly #coordinator: RedisCoordinator | undefined;
   readonly #idPrefix = `${randomBytes(4).toString('hex')}-`;
   readonly #flights = new Map<string, Flight<unknown>>();
+  readonly #aborts = new AbortFanout();
   #seq = 0;
   #sweepTimer: TimerHandle | undefined;
   #closed = false;
@@ -404,7 +406,7 @@ export class Deduplicator implements DeduplicatorContract {
       const finish = (outcome: DedupOutcome, error: unknown): void => {
         done = true;
         if (timer !== undefined) this.#clock.clearTimeout(timer);
-        if (signal !== undefined) signal.removeEventListener('abort', onAbort);
+        if (signal !== undefined) this.#aborts.remove(signal, onAbort);
         this.#count(outcome);
         this.#report(flight, waiter, outcome, error);
       };
@@ -417,7 +419,7 @@ export class Deduplicator implements DeduplicatorContract {
         reject(error);
         this.#leave(flight, true);
       };
-      if (signal !== undefined) signal.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) this.#aborts.add(signal, onAbort);
       if (timeoutMs !== undefined) {
         timer = this.#clock.setTimeout(() => {
           if (done) return;

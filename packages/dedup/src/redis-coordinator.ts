@@ -165,6 +165,20 @@ export class RedisCoordinator {
         }
         if (acquired) {
           this.#waiters.delete(key);
+          if (signal.aborted) {
+            // Cancelled (or closed) while the lock request was on its way: hand the lock straight back.
+            this.#command(
+              this.#redis.eval(
+                RELEASE,
+                2,
+                this.lockKey(key),
+                this.#channel,
+                token,
+                this.#encode({ k: key, ok: false })!,
+              ),
+            ).catch(() => {});
+            throw signal.reason ?? new PerfAbortError();
+          }
           return await this.#lead(key, token, fn, signal);
         }
         if (envelope === undefined) {
