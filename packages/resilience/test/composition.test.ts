@@ -476,8 +476,13 @@ describe('signals under concurrency', () => {
 });
 
 describe('abort errors are the same on every path', () => {
-  it("what fn throws on abort reaches the caller unchanged, with or without a timeout or fallback", async () => {
-    const configs = [{}, { timeoutMs: 10_000 }, { fallback: { value: 'fb' } }, { retry: { maxAttempts: 2, initialDelayMs: 1 } }];
+  it('what fn throws on abort reaches the caller unchanged, with or without a timeout or fallback', async () => {
+    const configs = [
+      {},
+      { timeoutMs: 10_000 },
+      { fallback: { value: 'fb' } },
+      { retry: { maxAttempts: 2, initialDelayMs: 1 } },
+    ];
     for (const extra of configs) {
       const breaker = createCircuitBreaker({ ...extra, clock: new ManualClock() });
       const controller = new AbortController();
@@ -495,6 +500,40 @@ describe('abort errors are the same on every path', () => {
       const { error } = await call;
       expect((error as Error).name, JSON.stringify(extra)).toBe('AbortError');
       expect(breaker.stats().failures).toBe(0);
+    }
+  });
+});
+
+describe('rejection errors', () => {
+  it('are built without a stack trace and name the breaker', async () => {
+    const breaker = createCircuitBreaker({ name: 'no-stack', failureThreshold: 1, clock: new ManualClock() });
+    await settle(breaker.execute(boom()));
+    const { error } = await settle(breaker.execute(ok(1)));
+    expect(isBrokenCircuitError(error)).toBe(true);
+    expect((error as Error).stack).not.toMatch(/\n\s+at /);
+    expect((error as Error).message).toContain('"no-stack"');
+  });
+
+  it('timeout and bulkhead outcomes are published as call events', async () => {
+    const rec = recordEvents();
+    try {
+      const breaker = createCircuitBreaker({
+        name: 'outcomes',
+        timeoutMs: 5,
+        bulkhead: { limit: 1 },
+        clock: new ManualClock(),
+      });
+      const hanging = settle(breaker.execute(() => new Promise(() => undefined)));
+      await settle(breaker.execute(ok(1)));
+      await hanging;
+      expect(
+        rec
+          .of('perf:breaker:call')
+          .filter((e) => e.name === 'outcomes')
+          .map((e) => e.outcome),
+      ).toEqual(['bulkhead-rejected', 'timeout']);
+    } finally {
+      rec.stop();
     }
   });
 });

@@ -61,4 +61,15 @@ describe('spans through @opentelemetry/api', () => {
       ended: true,
     });
   });
+
+  it('records a timeout span for an attempt that ran out of time', async () => {
+    recorded.length = 0;
+    const breaker = createCircuitBreaker({ name: 'slowpoke', timeoutMs: 5, clock: new ManualClock() });
+    await settle(breaker.execute(() => new Promise(() => undefined)));
+    expect(recorded.map((r) => r.name)).toEqual(['breaker timeout']);
+    expect(recorded[0]?.attributes).toMatchObject({
+      'perf.breaker.outcome': 'timeout',
+      'perf.breaker.name': 'slowpoke',
+    });
+  });
 });
