@@ -13,6 +13,7 @@ import {
   PerfKeyError,
   withDefault,
 } from '@perf/core';
+import { canonicalJson } from './canonical-json.js';
 
 /** A request as `createRequestKey` reads it; node:http, Express and Fastify requests all fit. */
 export interface RequestLike {
@@ -127,7 +128,7 @@ export function requestKeyBuilder(options?: RequestKeyOptions): RequestKeyBuilde
     if (idempotencyKey !== undefined) encoded += `k${JSON.stringify(idempotencyKey)}\n`;
     if (!opts.shareAcrossIdentities) {
       if (req.identity !== undefined) {
-        encoded += `i${canonicalize(req.identity)}\n`;
+        encoded += `i${canonical(req.identity, 64 * 1024)}\n`;
       } else {
         for (const name of identityHeaders) {
           const value = readHeader(raw, name);
@@ -228,7 +229,7 @@ function encodeBody(body: unknown, headers: RequestLike['headers'], maxBytes: nu
     return `r${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
   }
   if (typeof body === 'object' || typeof body === 'number' || typeof body === 'boolean') {
-    return `j${canonicalize(body, { maxLength: maxBytes * 2 + 1024 })}`;
+    return `j${canonical(body, maxBytes * 2 + 1024)}`;
   }
   throw new PerfKeyError(`createRequestKey: cannot use a body of type ${describeValue(body)}`);
 }
@@ -245,7 +246,12 @@ function tryCanonicalJson(text: string): string | undefined {
   } catch {
     return undefined;
   }
-  return canonicalize(parsed);
+  return canonical(parsed, text.length * 2 + 1024);
+}
+
+/** `canonicalize`, through the JSON fast path when the value is plain JSON data (same output). */
+function canonical(value: unknown, maxLength: number): string {
+  return canonicalJson(value, maxLength) ?? canonicalize(value, { maxLength });
 }
 
 function tooLarge(size: number, max: number): PerfKeyError {
