@@ -9,6 +9,7 @@
 
 const MAX_DEPTH = 64;
 /** Characters `JSON.stringify` escapes: quote, backslash, controls, and (lone) surrogates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 let out = '';

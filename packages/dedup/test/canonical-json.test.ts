@@ -75,6 +75,7 @@ describe('canonicalJson (fast path of canonicalize for plain JSON data)', () => 
     ['a Date', { at: new Date(0) }],
     ['a Map', new Map()],
     ['undefined inside', { a: undefined }],
+    // biome-ignore lint/suspicious/noSparseArray: a hole on purpose
     ['an array hole', [1, , 3]],
     ['a bigint', 1n],
     ['a class instance', new (class Point {})()],
