@@ -24,6 +24,7 @@ import {
   isPerfTimeoutError,
   PerfAbortError,
   PerfClosedError,
+  PerfConfigError,
   PerfTimeoutError,
 } from '@perf/core';
 import {
@@ -138,6 +139,10 @@ function isAbortLike(error: unknown): boolean {
 
 function abortError(signal: AbortSignal): PerfAbortError {
   return new PerfAbortError('The call was aborted by its signal', { cause: signal.reason });
+}
+
+function badArgument(field: string, reason: string, value: unknown): PerfConfigError {
+  return new PerfConfigError(field, reason, value, { owner: 'CircuitBreaker.execute' });
 }
 
 function messageOf(error: unknown): string {
@@ -311,9 +316,16 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
    * @throws {PerfTimeoutError} when an attempt ran past `timeoutMs`, unless a fallback answers.
    * @throws {PerfAbortError} when `options.signal` aborted.
    * @throws {PerfClosedError} after `close()`.
+   * @throws {PerfConfigError} when `fn` is not a function or `options.signal` not an AbortSignal (never counted).
    * @throws whatever `fn` threw, when no fallback answers.
    */
   execute<T>(fn: (signal: AbortSignal) => Promise<T>, options?: ExecuteOptions): Promise<T> {
+    // A programming error must never count against the upstream: refuse it before the breaker.
+    if (typeof fn !== 'function') return Promise.reject(badArgument('fn', 'must be a function', fn));
+    const given = options?.signal;
+    if (given !== undefined && typeof given?.addEventListener !== 'function') {
+      return Promise.reject(badArgument('options.signal', 'must be an AbortSignal', given));
+    }
     this.#calls++;
     // Lean path: closed, nothing but the breaker configured, nobody observing calls. cockatiel's
     // own promise is returned as is; its result and error filters did the counting.

@@ -110,3 +110,19 @@ describe('registry sync option', () => {
     expect(configError(() => createBreakerRegistry({ sync: {} as never })).field).toBe('sync');
   });
 });
+
+describe('execute arguments', () => {
+  it('refuses a non-function fn or a non-signal, without counting it against the breaker', async () => {
+    const breaker = createCircuitBreaker({ failureThreshold: 1, clock: new ManualClock() });
+    await expect(breaker.execute('nope' as never)).rejects.toMatchObject({
+      code: 'ERR_PERF_CONFIG',
+      field: 'fn',
+    });
+    await expect(breaker.execute(async () => 1, { signal: {} as never })).rejects.toMatchObject({
+      code: 'ERR_PERF_CONFIG',
+      field: 'options.signal',
+    });
+    expect(breaker.state).toBe('closed');
+    expect(breaker.stats()).toMatchObject({ calls: 0, failures: 0 });
+  });
+});
