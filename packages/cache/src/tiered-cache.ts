@@ -17,10 +17,11 @@ import {
   is,
   isPerfSerializationError,
   optional,
+  PerfAbortError,
   PerfConfigError,
 } from '@perf/core';
 import { SOFT_TIMEOUT, sleep, withSoftTimeout } from './abortable-sleep.js';
-import { type CacheCore, type Found, MAX_REFRESHING } from './cache-core.js';
+import { type CacheCore, MAX_REFRESHING } from './cache-core.js';
 import type { CacheEntry } from './entry.js';
 import { UNAVAILABLE } from './l3-redis.js';
 import type { TieredCacheStats } from './stats.js';
@@ -80,6 +81,12 @@ const warmShape = {
   concurrency: optional(is.positiveInteger),
   signal: optional(is.abortSignal),
 };
+
+/** What one `getOrSet` load produced, shared by the leader and its followers. */
+interface Loaded<T> {
+  value: T;
+  result: 'l1' | 'l2' | 'l3' | 'factory' | 'stale';
+}
 
 type CheckedGetOrSet = {
   ttlMs: number;
@@ -260,15 +267,17 @@ export class TieredCache implements Cache {
     const o = this.#checkGetOrSet(options);
     const started = ch.operation.hasSubscribers ? performance.now() : 0;
     const core = this.#core;
-    try {
-      return await core.dedup.run(
-        full,
-        (signal) => this.#load(full, key, factory, o, signal),
-        o.signal === undefined ? undefined : { signal: o.signal },
-      );
-    } finally {
-      if (started !== 0) this.#operation('getOrSet', started);
-    }
+    // Every caller (leader or follower) counts one hit or miss, from the shared outcome.
+    const loaded = await core.dedup.run(
+      full,
+      (signal) => this.#load(full, key, factory, o, signal),
+      o.signal === undefined ? undefined : { signal: o.signal },
+    );
+    const result = loaded.result;
+    if (result === 'factory' || result === 'stale') core.counters.misses++;
+    else core.counters.hits++;
+    if (started !== 0) this.#operation('getOrSet', started, result);
+    return loaded.value;
   }
 
   #checkGetOrSet(options: TieredGetOrSetOptions | undefined): CheckedGetOrSet {
@@ -291,23 +300,26 @@ export class TieredCache implements Cache {
     factory: CacheFactory<T>,
     o: CheckedGetOrSet,
     signal: AbortSignal,
-  ): Promise<T> {
+  ): Promise<Loaded<T>> {
     const core = this.#core;
     const found = await core.lookup(full, this.#eventNs, true);
     if (found?.fresh) {
-      core.counters.hits++;
       if (core.clock.now() >= found.entry.refreshAt)
         this.#refreshInBackground(full, key, factory, o, found.entry);
-      return found.entry.value as T;
+      return { value: found.entry.value as T, result: found.tier };
     }
-    core.counters.misses++;
+    const out: Loaded<T> = { value: undefined as T, result: 'factory' };
     const stale = found?.entry as CacheEntry<T> | undefined;
     if (stale !== undefined && core.refreshing.has(full)) {
       // A refresh that outlived its soft timeout is still running: keep serving from grace.
-      return this.#serveStale(full, stale, 'soft-timeout');
+      out.value = this.#serveStale(full, stale, 'soft-timeout', out);
+      return out;
     }
-    if (o.lock && core.l3?.ready) return this.#loadLocked(full, key, factory, o, stale, signal);
-    return this.#runFactory(full, key, factory, o, stale, signal);
+    out.value =
+      o.lock && core.l3?.ready
+        ? await this.#loadLocked(full, key, factory, o, stale, signal, out)
+        : await this.#runFactory(full, key, factory, o, stale, signal, out);
+    return out;
   }
 
   /** `getOrSet({ lock: true })`: one factory run across instances, through a Redis lock. */
@@ -318,6 +330,7 @@ export class TieredCache implements Cache {
     o: CheckedGetOrSet,
     stale: CacheEntry<T> | undefined,
     signal: AbortSignal,
+    out: Loaded<T>,
   ): Promise<T> {
     const core = this.#core;
     const l3 = core.l3!;
@@ -326,25 +339,31 @@ export class TieredCache implements Cache {
     const deadline = core.clock.now() + lockOptions.lockWaitMs;
     for (;;) {
       const acquired = await l3.acquireLock(full, token, lockOptions.lockTtlMs);
-      if (acquired === UNAVAILABLE) return this.#runFactory(full, key, factory, o, stale, signal);
+      if (acquired === UNAVAILABLE) return this.#runFactory(full, key, factory, o, stale, signal, out);
       if (acquired) {
         core.counters.lockAcquired++;
         try {
           // Another instance may have filled the key while we waited for the lock.
           const again = await core.lookup(full, this.#eventNs, false, true);
-          if (again !== undefined) return again.entry.value as T;
-          return await this.#runFactory(full, key, factory, o, stale, signal);
+          if (again !== undefined) {
+            out.result = 'l3';
+            return again.entry.value as T;
+          }
+          return await this.#runFactory(full, key, factory, o, stale, signal, out);
         } finally {
           await l3.releaseLock(full, token);
         }
       }
       if (core.clock.now() >= deadline) {
         core.counters.lockWaitTimeouts++;
-        return this.#runFactory(full, key, factory, o, stale, signal);
+        return this.#runFactory(full, key, factory, o, stale, signal, out);
       }
       await sleep(core.clock, lockOptions.lockPollMs, signal);
       const filled = await core.lookup(full, this.#eventNs, false, true);
-      if (filled !== undefined) return filled.entry.value as T;
+      if (filled !== undefined) {
+        out.result = 'l3';
+        return filled.entry.value as T;
+      }
     }
   }
 
@@ -355,6 +374,7 @@ export class TieredCache implements Cache {
     o: CheckedGetOrSet,
     stale: CacheEntry<T> | undefined,
     signal: AbortSignal,
+    out?: Loaded<T>,
   ): Promise<T> {
     const core = this.#core;
     const startedAt = core.stamp();
@@ -390,7 +410,7 @@ export class TieredCache implements Cache {
         outcome = await withSoftTimeout(written, o.softTimeoutMs, core.clock);
       } catch (error) {
         if (isPerfSerializationError(error)) throw error;
-        return this.#serveStale(full, stale, 'factory-error');
+        return this.#serveStale(full, stale, 'factory-error', out);
       }
       if (outcome !== SOFT_TIMEOUT) return outcome;
       core.refreshing.add(full);
@@ -400,17 +420,23 @@ export class TieredCache implements Cache {
         })
         .finally(() => core.refreshing.delete(full));
       this.#factoryEvent(key, t0, 'timeout');
-      return this.#serveStale(full, stale, 'soft-timeout');
+      return this.#serveStale(full, stale, 'soft-timeout', out);
     }
     try {
       return await written;
     } catch (error) {
       if (stale === undefined || isPerfSerializationError(error)) throw error;
-      return this.#serveStale(full, stale, 'factory-error');
+      return this.#serveStale(full, stale, 'factory-error', out);
     }
   }
 
-  #serveStale<T>(full: string, stale: CacheEntry<T>, reason: CacheStaleEvent['reason']): T {
+  #serveStale<T>(
+    full: string,
+    stale: CacheEntry<T>,
+    reason: CacheStaleEvent['reason'],
+    out: Loaded<T> | undefined,
+  ): T {
+    if (out !== undefined) out.result = 'stale';
     this.#core.counters.staleServed++;
     if (ch.stale.hasSubscribers) ch.stale.publish({ namespace: this.#eventNs, key: full, reason });
     return stale.value;
@@ -518,7 +544,7 @@ export class TieredCache implements Cache {
     const result: WarmResult = { warmed: 0, failed: 0 };
     const worker = async () => {
       for (;;) {
-        if (o.signal?.aborted) throw o.signal.reason;
+        if (o.signal?.aborted) throw new PerfAbortError('warm() was aborted', { cause: o.signal.reason });
         if (core.closed) return;
         const next = await iterator.next();
         if (next.done) return;
@@ -595,7 +621,7 @@ export class TieredCache implements Cache {
   #operation(
     operation: CacheOperationEvent['operation'],
     started: number,
-    result?: Found['tier'] | 'miss',
+    result?: CacheOperationEvent['result'],
   ): void {
     if (!ch.operation.hasSubscribers) return;
     const durationMs = performance.now() - started;

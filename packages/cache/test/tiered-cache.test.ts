@@ -1,5 +1,6 @@
 import {
   type CacheFactory,
+  isPerfAbortError,
   isPerfClosedError,
   isPerfConfigError,
   isPerfSerializationError,
@@ -344,6 +345,22 @@ describe('getOrSet', () => {
     expect(await cache.get('k')).toBe('written-later');
   });
 
+  it.each(['delete', 'clear', 'deleteByPrefix'] as const)(
+    'does not let a factory that started before %s resurrect the old value',
+    async (op) => {
+      const { cache } = make();
+      let finish!: (v: string) => void;
+      const pending = cache.getOrSet('k', () => new Promise<string>((r) => (finish = r)));
+      await new Promise((r) => setImmediate(r));
+      if (op === 'delete') await cache.delete('k');
+      else if (op === 'clear') await cache.clear();
+      else await cache.deleteByPrefix('k');
+      finish('computed-before');
+      expect(await pending).toBe('computed-before');
+      expect(await cache.get('k')).toBeUndefined();
+    },
+  );
+
   it('close() aborts the signal of a running factory', async () => {
     const { cache } = make();
     let signal: AbortSignal | undefined;
@@ -449,6 +466,14 @@ describe('warm', () => {
     expect(await cache.get('b')).toBe(2);
     expect(await cache.get('g19')).toBe(19);
     expect(await cache.get('l')).toBe('loaded');
+  });
+
+  it('stops with PerfAbortError when its signal aborts', async () => {
+    const { cache } = make();
+    const controller = new AbortController();
+    controller.abort();
+    const error = await rejection(cache.warm([{ key: 'a', value: 1 }], { signal: controller.signal }));
+    expect(isPerfAbortError(error)).toBe(true);
   });
 
   it('counts refused entries and keeps going', async () => {
