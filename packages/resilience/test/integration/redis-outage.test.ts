@@ -17,11 +17,12 @@ function hasRedisServer(): boolean {
     execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
+    if (process.env.CI === 'true') throw new Error('CI=true but the redis-server binary is missing');
     return false;
   }
 }
 
-// Needs the redis-server binary (CI installs it with Redis); skipped only where Redis is absent.
+// Needs the redis-server binary (CI installs it with Redis); under CI=true a missing one fails.
 describe.skipIf(!(await redisAvailable()) || !hasRedisServer())('Redis outage while sharing', () => {
   const server: PrivateRedis = privateRedis(6411);
   const channel = `perf-test:resilience:${randomUUID()}:sync`;

@@ -1,0 +1,126 @@
+/**
+ * RedisBreakerSync without a server: a fake ioredis client pair (publish + duplicate) on an
+ * in-memory channel. The real-server behaviour is in test/integration/redis-*.test.ts.
+ */
+import { EventEmitter } from 'node:events';
+import { isPerfClosedError, isPerfConfigError, ManualClock } from '@perf/core';
+import { describe, expect, it } from 'vitest';
+import {
+  createBreakerRegistry,
+  createCircuitBreaker,
+  createRedisBreakerSync,
+  type RedisPublisherLike,
+  type RedisSubscriberLike,
+} from '../src/index.js';
+import { boom, settle, tick } from './support/helpers.js';
+
+function fakeRedisNetwork() {
+  const subscribers = new Set<{ channels: Set<string>; emitter: EventEmitter }>();
+  let down = false;
+  const client = (): RedisPublisherLike & { quits: number } => {
+    const c = {
+      quits: 0,
+      publish: async (channel: string, message: string) => {
+        if (down) throw new Error('Connection is closed.');
+        for (const s of subscribers) if (s.channels.has(channel)) s.emitter.emit('message', channel, message);
+        return 1;
+      },
+      duplicate: (): RedisSubscriberLike => {
+        const emitter = new EventEmitter();
+        const sub = { channels: new Set<string>(), emitter };
+        subscribers.add(sub);
+        return {
+          subscribe: async (channel: string) => {
+            sub.channels.add(channel);
+            return 1;
+          },
+          unsubscribe: async (channel: string) => sub.channels.delete(channel),
+          on: (event: string, listener: (...args: unknown[]) => void) => emitter.on(event, listener),
+          quit: async () => {
+            c.quits++;
+            subscribers.delete(sub);
+            return 'OK';
+          },
+          disconnect: () => subscribers.delete(sub),
+        } as RedisSubscriberLike;
+      },
+    };
+    return c;
+  };
+  return {
+    client,
+    setDown: (value: boolean) => {
+      down = value;
+    },
+  };
+}
+
+describe('RedisBreakerSync (fake client)', () => {
+  it('routes transitions by breaker name between instances and counts them', async () => {
+    const net = fakeRedisNetwork();
+    const a = createRedisBreakerSync({ redis: net.client(), channel: 'c', instanceId: 'a' });
+    const b = createRedisBreakerSync({ redis: net.client(), channel: 'c', instanceId: 'b' });
+    await Promise.all([a.ready, b.ready]);
+    const onA = createCircuitBreaker({ name: 'n', failureThreshold: 1, sync: a, clock: new ManualClock() });
+    const onB = createCircuitBreaker({ name: 'n', failureThreshold: 1, sync: b, clock: new ManualClock() });
+    await settle(onA.execute(boom()));
+    await tick();
+    expect(onB.state).toBe('open');
+    expect(a.stats()).toMatchObject({ attached: 1, sent: 1, received: 0, errors: 0 });
+    expect(b.stats()).toMatchObject({ attached: 1, received: 1, applied: 1 });
+    expect(a.instanceId).toBe('a');
+  });
+
+  it('publish failures (Redis down) are counted, never thrown into calls', async () => {
+    const net = fakeRedisNetwork();
+    const a = createRedisBreakerSync({ redis: net.client(), channel: 'c' });
+    await a.ready;
+    const breaker = createCircuitBreaker({
+      name: 'n',
+      failureThreshold: 1,
+      sync: a,
+      clock: new ManualClock(),
+    });
+    net.setDown(true);
+    const { error } = await settle(breaker.execute(boom('upstream')));
+    expect((error as Error).message).toBe('upstream');
+    expect(breaker.state).toBe('open');
+    await tick();
+    expect(a.stats().errors).toBe(1);
+  });
+
+  it('bounds attached breakers by maxBreakers; detaching frees room; registries detach evicted breakers', async () => {
+    const net = fakeRedisNetwork();
+    const sync = createRedisBreakerSync({ redis: net.client(), maxBreakers: 3 });
+    const registry = createBreakerRegistry({ maxBreakers: 2, sync, defaults: { clock: new ManualClock() } });
+    registry.get('a');
+    registry.get('b');
+    registry.get('c'); // evicts a: detached
+    expect(sync.stats().attached).toBe(2);
+    createCircuitBreaker({ name: 'x', sync });
+    try {
+      createCircuitBreaker({ name: 'y', sync });
+      expect.unreachable();
+    } catch (error) {
+      expect(isPerfConfigError(error)).toBe(true);
+    }
+    registry.close();
+    expect(sync.stats().attached).toBe(1);
+  });
+
+  it('close() quits only the duplicate connection, is idempotent, and refuses new breakers', async () => {
+    const net = fakeRedisNetwork();
+    const redis = net.client();
+    const sync = createRedisBreakerSync({ redis });
+    await sync.ready;
+    await sync.close();
+    await sync.close();
+    expect(redis.quits).toBe(1);
+    try {
+      createCircuitBreaker({ name: 'late', sync });
+      expect.unreachable();
+    } catch (error) {
+      expect(isPerfClosedError(error)).toBe(true);
+    }
+  });
+});
