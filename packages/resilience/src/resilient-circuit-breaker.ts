@@ -314,7 +314,8 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
    * @throws {IsolatedCircuitError} while isolated (without calling `fn`), unless a fallback answers.
    * @throws {BulkheadRejectedError} when the bulkhead and its queue are full, unless a fallback answers.
    * @throws {PerfTimeoutError} when an attempt ran past `timeoutMs`, unless a fallback answers.
-   * @throws {PerfAbortError} when `options.signal` aborted.
+   * @throws {PerfAbortError} when `options.signal` aborted before `fn` ran or while the call waited
+   *   (an abort error thrown by `fn` itself passes through unchanged).
    * @throws {PerfClosedError} after `close()`.
    * @throws {PerfConfigError} when `fn` is not a function or `options.signal` not an AbortSignal (never counted).
    * @throws whatever `fn` threw, when no fallback answers.
