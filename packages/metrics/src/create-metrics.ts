@@ -1,0 +1,228 @@
+/**
+ * `createMetrics()`: the standard @perf metrics on a private prom-client registry, fed by the
+ * `perf:*` diagnostics channels, with `/metrics`, HTTP RED middleware, sliding-window aggregates,
+ * alerts and a live dashboard.
+ */
+import {
+  type Clock,
+  checkOptions,
+  is,
+  optional,
+  PerfClosedError,
+  PerfConfigError,
+  systemClock,
+  withDefault,
+} from '@perf/core';
+import { Registry } from 'prom-client';
+import { Aggregates } from './aggregates.js';
+import { BearerAuth } from './bearer-auth.js';
+import { recordEvents } from './event-recorder.js';
+import { type HttpMetricsOptions, HttpRecorder } from './http-red.js';
+import { createMetricsHandler, type RequestHandler } from './metrics-handler.js';
+import {
+  type AnyRegistry,
+  createRegistry,
+  type ExpositionFormat,
+  RegistryRenderer,
+  type RenderTiming,
+} from './render.js';
+import type { GaugeFamily } from './series-family.js';
+import { StandardMetrics } from './standard-metrics.js';
+
+/** Default histogram buckets, in seconds (100 µs to 10 s). */
+export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
+export interface MetricsOptions {
+  /** The prom-client registry to register on. Default: a new private OpenMetrics registry (never the global one). */
+  registry?: AnyRegistry;
+  /** Prefix of every metric name. Default `perf_`. */
+  prefix?: string;
+  /** Distinct values each label of each metric may take before new ones become `__other__`. Default 100. */
+  maxLabelValues?: number;
+  /** Histogram buckets in seconds, ascending. Default 100 µs .. 10 s. */
+  buckets?: readonly number[];
+  /** Attach the sampled trace id to histogram buckets (OpenMetrics). Default: on for an OpenMetrics registry. */
+  exemplars?: boolean;
+  /** Require `Authorization: Bearer <token>` on `/metrics` and the dashboard. */
+  token?: string;
+  /** Yield to the event loop during a scrape whenever a slice ran this long. Default 10 ms. */
+  scrapeSliceMs?: number;
+  /** Time source for the sliding windows (tests pass a `ManualClock`). Default `systemClock`. */
+  clock?: Clock;
+}
+
+const PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
+
+const isRegistry = (v: unknown): v is AnyRegistry =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as AnyRegistry).getMetricsAsArray === 'function' &&
+  typeof (v as AnyRegistry).registerMetric === 'function';
+
+const isClock = (v: unknown) =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as Clock).now === 'function' &&
+  typeof (v as Clock).setTimeout === 'function';
+
+const shape = {
+  registry: optional((v, ctx) => (isRegistry(v) ? v : fail(ctx.field, 'a prom-client Registry', v))),
+  prefix: withDefault(
+    (v, ctx) =>
+      typeof v === 'string' && PREFIX.test(v) ? v : fail(ctx.field, 'a Prometheus name prefix', v),
+    'perf_',
+  ),
+  maxLabelValues: withDefault(is.positiveInteger, 100),
+  buckets: withDefault(
+    (v, ctx) =>
+      Array.isArray(v) &&
+      v.length > 0 &&
+      v.every((b, i) => typeof b === 'number' && Number.isFinite(b) && b > 0 && (i === 0 || b > v[i - 1]))
+        ? (v as number[])
+        : fail(ctx.field, 'a non-empty ascending array of positive numbers', v),
+    DEFAULT_BUCKETS,
+  ),
+  exemplars: optional(is.boolean),
+  token: optional(is.nonEmptyString),
+  scrapeSliceMs: withDefault(is.positiveNumber, 10),
+  clock: withDefault((v, ctx) => (isClock(v) ? (v as Clock) : fail(ctx.field, 'a Clock', v)), systemClock),
+};
+
+function fail(field: string, mustBe: string, value: unknown): never {
+  throw new PerfConfigError(field, `must be ${mustBe}`, value, { owner: 'createMetrics' });
+}
+
+/** What `createMetrics` returns. */
+export class Metrics {
+  /** The prom-client registry holding every @perf metric. */
+  readonly registry: AnyRegistry;
+  /** Sliding-window rates, ratios and quantiles (1 s slots, up to 15 minutes). */
+  readonly aggregates: Aggregates;
+  /**
+   * `GET /metrics` as a node:http handler (usable as Express middleware): Prometheus text, or
+   * OpenMetrics when the `Accept` header prefers it; 401 without the bearer token when one is set.
+   */
+  readonly handler: RequestHandler;
+  readonly prefix: string;
+  readonly #std: StandardMetrics;
+  readonly #renderer: RegistryRenderer;
+  readonly #http: HttpRecorder;
+  readonly #unsubscribe: () => void;
+  readonly #clock: Clock;
+  #closed = false;
+
+  /** @internal use `createMetrics()` */
+  constructor(options: MetricsOptions | undefined) {
+    const o = checkOptions('createMetrics', options, shape);
+    const registry = o.registry ?? createRegistry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const omRegistry = registry.contentType === Registry.OPENMETRICS_CONTENT_TYPE;
+    if (o.exemplars === true && !omRegistry) {
+      fail('exemplars', 'false (or unset) with a Prometheus-text registry: exemplars need OpenMetrics', true);
+    }
+    const exemplars = o.exemplars ?? omRegistry;
+    this.registry = registry;
+    this.prefix = o.prefix;
+    this.#clock = o.clock;
+    const clock = o.clock;
+    let aggregates: Aggregates | undefined;
+    try {
+      this.#std = new StandardMetrics({
+        registry,
+        prefix: o.prefix,
+        maxValuesPerLabel: o.maxLabelValues,
+        buckets: o.buckets,
+        exemplars,
+        now: () => clock.now(),
+        collectHitRatio: (gauge) => collectHitRatio(gauge, aggregates),
+      });
+    } catch (error) {
+      throw new PerfConfigError(
+        'registry',
+        'must not already hold metrics with these names (use another prefix or registry)',
+        registry,
+        { owner: 'createMetrics', cause: error },
+      );
+    }
+    aggregates = new Aggregates(this.#std, clock);
+    this.aggregates = aggregates;
+    this.#renderer = new RegistryRenderer(registry, o.scrapeSliceMs);
+    this.#http = new HttpRecorder(this.#std, clock, exemplars);
+    const auth = new BearerAuth(o.token);
+    this.handler = createMetricsHandler(this.#renderer, auth, () => this.#closed);
+    this.#unsubscribe = recordEvents(this.#std, clock, exemplars);
+  }
+
+  /** True once `close()` ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * The whole registry in one exposition format (what `handler` serves).
+   * @throws {PerfClosedError} after `close()`.
+   */
+  async render(format: ExpositionFormat = 'prometheus'): Promise<string> {
+    if (this.#closed) throw new PerfClosedError('Metrics is closed');
+    return this.#renderer.render(format);
+  }
+
+  /** Wall time and longest event-loop block of the latest render. */
+  get lastRenderTiming(): RenderTiming {
+    return this.#renderer.lastTiming;
+  }
+
+  /**
+   * HTTP RED middleware for node:http and Express: `app.use(metrics.httpMiddleware())`.
+   * @throws {PerfConfigError} for a bad option.
+   */
+  httpMiddleware(options?: HttpMetricsOptions): RequestHandler {
+    const o = checkOptions('httpMiddleware', options, {
+      route: optional(is.function),
+      ignore: optional(is.function),
+    });
+    return this.#http.middleware(o as HttpMetricsOptions);
+  }
+
+  /**
+   * A Fastify plugin recording HTTP RED metrics by route template: `app.register(metrics.fastifyPlugin())`.
+   * @throws {PerfConfigError} for a bad option.
+   */
+  fastifyPlugin(options?: Pick<HttpMetricsOptions, 'ignore'>) {
+    const o = checkOptions('fastifyPlugin', options, { ignore: optional(is.function) });
+    return this.#http.fastifyPlugin(o as Pick<HttpMetricsOptions, 'ignore'>);
+  }
+
+  /** Unsubscribes from every channel, stops timers and streams, and removes the metrics from the registry. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribe();
+    this.#std.unregister(this.registry);
+  }
+
+  /** The clock the windows read (for the dashboard and alerts). @internal */
+  get clock(): Clock {
+    return this.#clock;
+  }
+}
+
+function collectHitRatio(gauge: GaugeFamily, aggregates: Aggregates | undefined): void {
+  if (!aggregates) return;
+  const ratios = aggregates.ratio(
+    { signal: 'cache_lookups', match: { result: 'hit' } },
+    { signal: 'cache_lookups' },
+    60_000,
+    ['namespace', 'tier'],
+  );
+  for (const r of ratios) gauge.set(gauge.s2(r.labels.namespace ?? '', r.labels.tier ?? ''), r.value);
+}
+
+/**
+ * Creates the metrics for every @perf service in this process and subscribes to their events.
+ * @throws {PerfConfigError} naming the bad option, or `registry` when it already holds these metric names.
+ */
+export function createMetrics(options?: MetricsOptions): Metrics {
+  return new Metrics(options);
+}

@@ -1,0 +1,126 @@
+/**
+ * Turns the `perf:*` diagnostics channel events of @perf/core into the standard metrics.
+ * One handler per channel (no per-event wrapper object); a malformed payload is counted in
+ * `metrics_event_errors` and never thrown back at the publishing service.
+ */
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type {
+  BreakerCallEvent,
+  BreakerStateEvent,
+  CacheBusEvent,
+  CacheDeleteEvent,
+  CacheErrorEvent,
+  CacheFactoryEvent,
+  CacheHitEvent,
+  CacheInvalidateEvent,
+  CacheMissEvent,
+  CacheOperationEvent,
+  CacheSetEvent,
+  CacheStaleEvent,
+  CircuitState,
+  Clock,
+  DedupBypassEvent,
+  DedupJoinEvent,
+  DedupLeadEvent,
+  DedupSettleEvent,
+  DedupTimeoutEvent,
+  PerfChannelName,
+  PerfEventMap,
+} from '@perf/core';
+import { sampledTraceId } from './exemplar.js';
+import type { StandardMetrics } from './standard-metrics.js';
+
+const BREAKER_STATES: readonly CircuitState[] = ['closed', 'open', 'half-open', 'isolated'];
+
+type Handlers = { [N in PerfChannelName]: (payload: PerfEventMap[N]) => void };
+
+/**
+ * Subscribes to every @perf channel and records into `std`. Returns the function that
+ * unsubscribes every handler again.
+ */
+export function recordEvents(std: StandardMetrics, clock: Clock, exemplars: boolean): () => void {
+  const c = std.counters;
+  const h = std.histograms;
+  const traceId = exemplars ? sampledTraceId : () => undefined;
+  const failed = (channel: string) => {
+    try {
+      c.metrics_event_errors.s1(channel).add(1, clock.now());
+    } catch {
+      // never throw into the publisher
+    }
+  };
+  const breakerStates = new Map<string, CircuitState>();
+  const setBreakerState = (name: string, to: CircuitState) => {
+    for (const s of BREAKER_STATES)
+      std.gauges.breaker_state.set(std.gauges.breaker_state.s2(name, s), s === to ? 1 : 0);
+    if (breakerStates.size < 10_000 || breakerStates.has(name)) breakerStates.set(name, to);
+  };
+
+  const handlers: Handlers = {
+    'perf:dedup:lead': (e: DedupLeadEvent) => c.dedup_requests.s2(e.name, 'leader').add(1, clock.now()),
+    'perf:dedup:join': (e: DedupJoinEvent) => c.dedup_requests.s2(e.name, 'follower').add(1, clock.now()),
+    'perf:dedup:bypass': (e: DedupBypassEvent) => c.dedup_requests.s2(e.name, 'bypass').add(1, clock.now()),
+    'perf:dedup:timeout': (e: DedupTimeoutEvent) => c.dedup_timeouts.s2(e.name, e.role).add(1, clock.now()),
+    'perf:dedup:settle': (e: DedupSettleEvent) => {
+      const f = h.dedup_wait_duration;
+      f.observe(f.s3(e.name, e.role, e.outcome), e.durationMs / 1000, clock.now(), traceId());
+    },
+    'perf:cache:hit': (e: CacheHitEvent) =>
+      c.cache_lookups.s3(e.namespace, e.tier, 'hit').add(1, clock.now()),
+    'perf:cache:miss': (e: CacheMissEvent) =>
+      c.cache_lookups.s3(e.namespace, e.tier, 'miss').add(1, clock.now()),
+    'perf:cache:set': (e: CacheSetEvent) => c.cache_sets.s2(e.namespace, e.reason).add(1, clock.now()),
+    'perf:cache:delete': (e: CacheDeleteEvent) => c.cache_deletes.s2(e.namespace, e.kind).add(1, clock.now()),
+    'perf:cache:invalidate': (e: CacheInvalidateEvent) =>
+      c.cache_tag_invalidations.s1(e.namespace).add(e.tags.length, clock.now()),
+    'perf:cache:factory': (e: CacheFactoryEvent) => {
+      const now = clock.now();
+      c.cache_factory_runs.s2(e.namespace, e.outcome).add(1, now);
+      const f = h.cache_factory_duration;
+      f.observe(f.s2(e.namespace, e.outcome), e.durationMs / 1000, now, traceId());
+    },
+    'perf:cache:stale': (e: CacheStaleEvent) =>
+      c.cache_stale_served.s2(e.namespace, e.reason).add(1, clock.now()),
+    'perf:cache:bus': (e: CacheBusEvent) =>
+      c.cache_bus_messages.s3(e.namespace, e.direction, e.kind).add(1, clock.now()),
+    'perf:cache:error': (e: CacheErrorEvent) =>
+      c.cache_errors.s3(e.namespace, e.source, e.kind).add(1, clock.now()),
+    'perf:cache:operation': (e: CacheOperationEvent) => {
+      const f = h.cache_operation_duration;
+      f.observe(
+        f.s3(e.namespace, e.operation, e.result ?? 'none'),
+        e.durationMs / 1000,
+        clock.now(),
+        traceId(),
+      );
+    },
+    'perf:breaker:state': (e: BreakerStateEvent) => {
+      c.breaker_transitions.s3(e.name, e.from, e.to).add(1, clock.now());
+      setBreakerState(e.name, e.to);
+    },
+    'perf:breaker:call': (e: BreakerCallEvent) => {
+      const now = clock.now();
+      c.breaker_calls.s2(e.name, e.outcome).add(1, now);
+      if (e.slow) c.breaker_slow_calls.s1(e.name).add(1, now);
+      if (!breakerStates.has(e.name)) setBreakerState(e.name, e.outcome === 'rejected' ? 'open' : 'closed');
+      const f = h.breaker_call_duration;
+      f.observe(f.s2(e.name, e.outcome), e.durationMs / 1000, now, traceId());
+    },
+  };
+
+  const subscriptions: Array<[string, (message: unknown) => void]> = [];
+  for (const [name, handler] of Object.entries(handlers) as [PerfChannelName, (p: unknown) => void][]) {
+    const onMessage = (payload: unknown) => {
+      try {
+        handler(payload);
+      } catch {
+        failed(name);
+      }
+    };
+    diagnosticsChannel.subscribe(name, onMessage);
+    subscriptions.push([name, onMessage]);
+  }
+  return () => {
+    for (const [name, onMessage] of subscriptions.splice(0)) diagnosticsChannel.unsubscribe(name, onMessage);
+  };
+}
