@@ -72,7 +72,8 @@ export function fastifyDedup(
         led = true;
         return new Promise<CapturedResponse>((resolve, reject) => pending.set(request, { resolve, reject }));
       },
-      runOptions,
+      // A joiner's wait bound only: the leader's request is bounded by the in-flight limit.
+      deduplicator.has(key) ? runOptions : undefined,
     );
     if (led) {
       shared.catch(() => {});

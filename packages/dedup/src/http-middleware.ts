@@ -47,7 +47,8 @@ export function dedupMiddleware(options?: DedupHttpOptions): DedupMiddleware {
         led = true;
         return captureResponse(res, next, opts);
       },
-      runOptions,
+      // A joiner's wait bound only: the leader's request is bounded by the in-flight limit.
+      deduplicator.has(key) ? runOptions : undefined,
     );
     if (led) {
       shared.catch(() => {}); // the leader's own response is already on its way (or failed in its handler)

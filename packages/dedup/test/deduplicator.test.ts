@@ -413,6 +413,28 @@ describe('Deduplicator cancellation (reference counting)', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
+  it('puts one listener on a signal shared by many waiting calls, and none once they settle', async () => {
+    const dedup = new Deduplicator();
+    const shared = new AbortController();
+    const gate = deferred<string>();
+    const calls = Array.from({ length: 1000 }, (_, i) =>
+      dedup.run(`k${i % 10}`, () => gate.promise, { signal: shared.signal }),
+    );
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
+    gate.resolve('v');
+    await Promise.all(calls);
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+
+    // And aborting it reaches every waiting call.
+    const pending = Array.from({ length: 50 }, () =>
+      outcome(dedup.run('hung', () => new Promise<never>(() => {}), { signal: shared.signal })),
+    );
+    shared.abort();
+    for (const r of await Promise.all(pending))
+      expect(isPerfAbortError((r as { error: unknown }).error)).toBe(true);
+    expect(dedup.has('hung')).toBe(false);
+  });
+
   it('frees the key after everyone aborted, so the next caller starts a fresh operation', async () => {
     const dedup = new Deduplicator();
     const controller = new AbortController();

@@ -1,5 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { isPerfConfigError } from '@perf/core';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -10,7 +11,12 @@ import { type Deferred, deferred } from './helpers.js';
 const servers: Server[] = [];
 const apps: FastifyInstance[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  await Promise.all(
+    servers.splice(0).map((s) => {
+      s.closeAllConnections();
+      return new Promise((r) => s.close(r));
+    }),
+  );
   await Promise.all(apps.splice(0).map((a) => a.close()));
 });
 
@@ -183,6 +189,67 @@ describe('dedupMiddleware (Express)', () => {
     for (const r of replies) expect(r.status).toBe(500);
   });
 
+  it('lets joiners run the handler themselves when the leading request dies before responding', async () => {
+    const dedup = new Deduplicator();
+    const gate = deferred<undefined>();
+    let calls = 0;
+    const app = express();
+    app.use(dedupMiddleware({ deduplicator: dedup }));
+    app.get('/flaky', async (_req, res) => {
+      const n = ++calls;
+      await gate.promise;
+      if (n === 1)
+        res.destroy(); // the leader's connection dies mid-way
+      else res.send(`run ${n}`);
+    });
+    const url = await listen(app);
+    const before = dedup.stats().followers;
+    const leader = get(`${url}/flaky`).then(
+      () => 'answered',
+      () => 'failed',
+    );
+    await waitFor(() => calls === 1, 'the leader');
+    const joiners = [get(`${url}/flaky`), get(`${url}/flaky`)];
+    await waitFor(() => dedup.stats().followers - before >= 2, 'joiners');
+    gate.resolve(undefined);
+    expect(await leader).toBe('failed');
+    expect((await Promise.all(joiners)).map((r) => r.body).sort()).toEqual(['run 2', 'run 3']);
+  });
+
+  it('coalesces conditional requests only with identical conditions', async () => {
+    const { url, calls, gate } = await expressApp((res, n) => {
+      res.send(`run ${n}`);
+    });
+    const pending = [
+      get(`${url}/data`, { 'if-none-match': '"a"' }),
+      get(`${url}/data`, { 'if-none-match': '"b"' }),
+    ];
+    await waitFor(() => calls() === 2, 'two leaders');
+    gate.resolve(undefined);
+    expect((await Promise.all(pending)).map((r) => r.body).sort()).toEqual(['run 1', 'run 2']);
+  });
+
+  it("bounds a joiner's wait with waitTimeoutMs; then it runs the handler itself", async () => {
+    const dedup = new Deduplicator();
+    const gate = deferred<undefined>();
+    let calls = 0;
+    const app = express();
+    app.use(dedupMiddleware({ deduplicator: dedup, waitTimeoutMs: 50 }));
+    app.get('/slow', async (_req, res) => {
+      const n = ++calls;
+      if (n === 1) await gate.promise;
+      res.send(`run ${n}`);
+    });
+    const url = await listen(app);
+    const leader = get(`${url}/slow`);
+    await waitFor(() => calls === 1, 'the leader');
+    const joiner = await get(`${url}/slow`);
+    expect(joiner.body).toBe('run 2');
+    expect(dedup.stats().timeouts).toBe(1);
+    gate.resolve(undefined);
+    expect((await leader).body).toBe('run 1');
+  });
+
   it('passes POST (not listed) straight through', async () => {
     const { url, calls, gate } = await expressApp((res, n) => {
       res.send(`run ${n}`);
@@ -293,6 +360,21 @@ describe('fastifyDedup (Fastify plugin)', () => {
     );
     expect(calls()).toBe(3);
     expect(replies.map((r) => r.body).sort()).toEqual(['run 1', 'run 2', 'run 3']);
+  });
+
+  it('does not share a streamed reply', async () => {
+    const { url, dedup, gate, calls } = await fastifyApp((reply, n) => {
+      reply.type('text/plain');
+      return Readable.from([`run ${n}`]);
+    });
+    const replies = await burst(
+      dedup,
+      gate,
+      Array.from({ length: 2 }, () => () => get(`${url}/data`)),
+      1,
+    );
+    expect(calls()).toBe(2);
+    expect(replies.map((r) => r.body).sort()).toEqual(['run 1', 'run 2']);
   });
 
   it('reports bad options through register', async () => {

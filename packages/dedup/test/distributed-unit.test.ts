@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { Deduplicator, type RedisLike, type RedisSubscriberLike } from '../src/index.js';
+
+/** A fake ioredis pair that records commands (the real protocol is tested in test/integration/). */
+function fakeRedis(options: { setReply?: 'OK' | null; fail?: boolean } = {}) {
+  const commands: string[] = [];
+  const subscriber: RedisSubscriberLike & { quitCalled: boolean } = {
+    quitCalled: false,
+    subscribe: async (channel: string) => {
+      commands.push(`SUBSCRIBE ${channel}`);
+    },
+    unsubscribe: async () => {},
+    on: () => subscriber,
+    removeListener: () => subscriber,
+    quit: async () => {
+      subscriber.quitCalled = true;
+    },
+  };
+  const redis: RedisLike & { duplicate: () => RedisSubscriberLike } = {
+    set: async (key: string) => {
+      commands.push(`SET ${key}`);
+      if (options.fail) throw new Error('connection lost');
+      return options.setReply ?? 'OK';
+    },
+    eval: async (_script: string, _n: number, ...args: Array<string | Buffer | number>) => {
+      commands.push(`EVAL ${String(args[0])}`);
+      return 1;
+    },
+    duplicate: () => subscriber,
+  };
+  return { redis, subscriber, commands };
+}
+
+describe('distributed mode (unit, fake Redis)', () => {
+  it('takes the lock, runs fn, then releases and publishes in one script', async () => {
+    const { redis, commands, subscriber } = fakeRedis();
+    const dedup = new Deduplicator({ name: 'u', distributed: { redis, prefix: 'p:' } });
+    await expect(dedup.run('k', async () => 'v')).resolves.toBe('v');
+    await new Promise((r) => setImmediate(r));
+    expect(commands).toEqual(['SUBSCRIBE p:u:done', 'SET p:u:lock:k', 'EVAL p:u:lock:k']);
+    expect(dedup.stats().distributed).toMatchObject({ leads: 1, fallbacks: 0 });
+    await dedup.close();
+    expect(subscriber.quitCalled).toBe(true);
+  });
+
+  it('skips Redis for calls that bypassed the full local table', async () => {
+    const { redis, commands } = fakeRedis();
+    const dedup = new Deduplicator({ maxInFlight: 1, distributed: { redis, prefix: 'p:' } });
+    let release!: () => void;
+    const hold = dedup.run('a', () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setImmediate(r));
+    const before = commands.length;
+    await expect(dedup.run('b', async () => 'bypassed')).resolves.toBe('bypassed');
+    expect(commands.length).toBe(before);
+    expect(dedup.stats().bypassed).toBe(1);
+    release();
+    await hold;
+    await dedup.close();
+  });
+
+  it('runs locally when Redis fails, and counts it', async () => {
+    const { redis } = fakeRedis({ fail: true });
+    const dedup = new Deduplicator({ distributed: { redis } });
+    await expect(dedup.run('k', async () => 'local')).resolves.toBe('local');
+    expect(dedup.stats().distributed).toMatchObject({ fallbacks: 1, redisErrors: 1, leads: 0 });
+    await dedup.close();
+  });
+
+  it('does not close a subscriber you passed', async () => {
+    const { redis, subscriber } = fakeRedis();
+    const dedup = new Deduplicator({ distributed: { redis, subscriber } });
+    await dedup.run('k', async () => 1);
+    await dedup.close();
+    expect(subscriber.quitCalled).toBe(false);
+  });
+
+  it('needs a subscriber when the client cannot duplicate itself', () => {
+    const { redis } = fakeRedis();
+    const { duplicate: _d, ...noDuplicate } = redis;
+    expect(() => new Deduplicator({ distributed: { redis: noDuplicate } })).toThrow(/distributed.subscriber/);
+  });
+});
