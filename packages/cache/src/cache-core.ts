@@ -229,8 +229,10 @@ export class CacheCore {
     }
     const l3 = this.l3;
     if (l3 !== undefined && (this.#pending.empty || !this.#l3Suspect(key))) {
+      const readAt = this.stamp();
       const raw = await l3.get(key);
       if (raw !== UNAVAILABLE) {
+        if (!this.#pending.empty) void this.resync(); // Redis answers again
         if (raw !== null) {
           const e = this.#decode(raw, 'l3', key);
           if (e !== undefined && (await this.#tagsValidInRedis(e))) {
@@ -238,8 +240,11 @@ export class CacheCore {
             if (now < e.expiresAt) {
               counters.l3.hits++;
               if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: eventNs, key, tier: 'l3' });
-              if (!l3Only) await this.#backfillL2(key, e, now, raw);
-              this.#backfillL1(key, e, now, raw);
+              // A bus notice of a newer write that arrived while we read must not be undone by a backfill.
+              if (this.mayStore(key, readAt)) {
+                if (!l3Only) await this.#backfillL2(key, e, now, raw);
+                this.#backfillL1(key, e, now, raw);
+              }
               return { entry: e, fresh: true, tier: 'l3' };
             }
             if (now < e.staleUntil && (stale === undefined || e.createdAt > stale.entry.createdAt)) {
@@ -337,6 +342,7 @@ export class CacheCore {
           if (ok) {
             counters.l3.sets++;
             this.#pending.keys.delete(key);
+            if (!this.#pending.empty) void this.resync(); // Redis answers again
           } else {
             this.#markPending(key);
           }

@@ -101,6 +101,23 @@ describe.skipIf(!(await redisAvailable()))('Redis outage (private redis-server, 
     expect(breaker.state).toBe('closed');
   }, 30_000);
 
+  it('a write that timed out on a frozen Redis is replayed once Redis answers again (no reconnect needed)', async () => {
+    const a = await make();
+    const b = await make({ l1: false, l2: false, bus: false });
+    await a.set('k', 'v1');
+    expect(await b.get('k')).toBe('v1');
+    server.pause();
+    await a.set('k', 'v2'); // times out in Redis: remembered
+    expect(await a.get('k')).toBe('v2');
+    server.resume();
+    await waitFor(async () => {
+      await a.get(`probe:${Math.random()}`); // any answered Redis call lets the replay run
+      return (await b.get('k')) === 'v2';
+    }, 5_000);
+    expect(a.stats().resyncs).toBeGreaterThan(0);
+    await a.clear();
+  }, 30_000);
+
   it('a frozen Redis without a breaker: getOrSet still answers from the factory within the bound', async () => {
     const cache = await make({ l1: false, l2: false });
     server.pause();

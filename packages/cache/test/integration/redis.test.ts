@@ -65,6 +65,8 @@ describe.skipIf(!(await redisAvailable()))('L3 on a shared Redis (integration)',
       raw: Buffer.from('hi'),
     };
     await a.set('k', value, { ttlMs: 60_000 });
+    // (a bus notice arriving while b reads would, rightly, stop b from caching what it read)
+    await waitFor(() => b.stats().busMessagesReceived === 1, 1_000);
     expect(await b.get('k')).toEqual(value);
     expect(b.stats().tiers.l3?.hits).toBe(1);
     expect(await b.get('k')).toEqual(value); // now from b's L1
