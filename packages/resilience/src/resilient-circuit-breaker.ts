@@ -172,8 +172,6 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
   #entry!: IPolicy<IDefaultPolicyContext>;
   #stateListener: IDisposable | undefined;
   #sync: BreakerSyncAttachment | undefined;
-  /** Created on first `isolate()`: most breakers are never isolated. */
-  #isolations: Set<{ dispose(): void }> | undefined;
   /** Message of this breaker's rejections, built on the first rejection. */
   #openMessageText: string | undefined;
   /** Set while `reset()`/remote updates rebuild the policy, so cockatiel's own events are not re-published. */
@@ -409,26 +407,20 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
    */
   isolate(): { dispose(): void } {
     if (this.#closed) throw new PerfClosedError(`Circuit breaker "${this.name}" is closed`);
+    // cockatiel counts the handles; `reset()` rebuilds the policy, which releases them all at once
+    // (a handle of an older policy then does nothing), so nothing here grows with the handles.
     const inner = this.#policy.isolate();
     const policy = this.#policy;
-    let disposed = false;
-    const handle = {
+    return {
       dispose: () => {
-        if (disposed) return;
-        disposed = true;
-        this.#isolations?.delete(handle);
         if (policy === this.#policy) inner.dispose();
       },
     };
-    this.#isolations ??= new Set();
-    this.#isolations.add(handle);
-    return handle;
   }
 
   /** Closes the breaker, releases every isolation handle and clears the failure history. */
   reset(): void {
     if (this.#closed) return;
-    this.#isolations = undefined;
     this.#rebuild(undefined);
     this.#transition('closed', 'reset');
   }
@@ -487,7 +479,6 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
     this.#sync = undefined;
     this.#stateListener?.dispose();
     this.#stateListener = undefined;
-    this.#isolations = undefined;
   }
 
   /** Builds (or rebuilds) cockatiel's breaker policy and the wrap around it. */
