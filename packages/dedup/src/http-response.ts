@@ -53,7 +53,16 @@ const DEFAULT_KEY_HEADERS = [
   'if-modified-since',
 ];
 
-const isDeduplicator = check<Deduplicator>((v) => v instanceof Deduplicator, 'a Deduplicator');
+// Duck-typed rather than `instanceof`, so a Deduplicator from the other build (ESM/CJS) or another
+// copy of this package is accepted too.
+const isDeduplicator = check<Deduplicator>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Deduplicator).run === 'function' &&
+    typeof (v as Deduplicator).has === 'function',
+  'a Deduplicator',
+);
 
 const SHAPE = {
   deduplicator: optional(isDeduplicator),

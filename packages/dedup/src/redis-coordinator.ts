@@ -144,13 +144,16 @@ export class RedisCoordinator {
     if (!(await this.#ensureSubscribed())) return this.#fallback(fn, signal);
     let envelope: Envelope | undefined;
     let wake: (() => void) | undefined;
-    this.#waiters.set(key, {
+    const waiter: Waiter = {
       receive: (e) => {
         envelope = e;
         wake?.();
       },
       wake: () => wake?.(),
-    });
+    };
+    // Normally one per key; an abandoned call still winding down may briefly overlap a fresh one,
+    // and the fresh one (registered last) is the one that should hear the result.
+    this.#waiters.set(key, waiter);
     try {
       const token = randomUUID();
       const deadline = this.#clock.now() + this.#waitTimeoutMs;
@@ -164,7 +167,7 @@ export class RedisCoordinator {
           return await this.#fallback(fn, signal);
         }
         if (acquired) {
-          this.#waiters.delete(key);
+          this.#forget(key, waiter);
           if (signal.aborted) {
             // Cancelled (or closed) while the lock request was on its way: hand the lock straight back.
             this.#command(
@@ -198,8 +201,12 @@ export class RedisCoordinator {
         }
       }
     } finally {
-      this.#waiters.delete(key);
+      this.#forget(key, waiter);
     }
+  }
+
+  #forget(key: string, waiter: Waiter): void {
+    if (this.#waiters.get(key) === waiter) this.#waiters.delete(key);
   }
 
   /** Unsubscribes and closes the subscriber connection when this instance created it. */
