@@ -15,7 +15,11 @@ import {
 } from '@perf/core';
 import { Registry } from 'prom-client';
 import { Aggregates } from './aggregates.js';
+import { AlertManager } from './alert-manager.js';
+import type { AlertNotifier } from './alert-notifier.js';
+import { type AlertRule, checkAlertRule } from './alert-rule.js';
 import { BearerAuth } from './bearer-auth.js';
+import { Dashboard, type DashboardSnapshot } from './dashboard.js';
 import { recordEvents } from './event-recorder.js';
 import { type HttpMetricsOptions, HttpRecorder } from './http-red.js';
 import { createMetricsHandler, type RequestHandler } from './metrics-handler.js';
@@ -49,11 +53,41 @@ export interface MetricsOptions {
   token?: string;
   /** Yield to the event loop during a scrape whenever a slice ran this long. Default 10 ms. */
   scrapeSliceMs?: number;
-  /** Time source for the sliding windows (tests pass a `ManualClock`). Default `systemClock`. */
+  /** Time source for the sliding windows, alerts and dashboard (tests pass a `ManualClock`). Default `systemClock`. */
   clock?: Clock;
+  alerts?: {
+    /** Rules evaluated in process (see `AlertRule`; `loadAlertRules` reads them from a JSON file). */
+    rules?: AlertRule[];
+    /** Told when an alert fires or resolves. */
+    notifiers?: AlertNotifier[];
+    /** Default 5000 ms. */
+    evaluateEveryMs?: number;
+    /** Pending + firing alerts at most, over all rules. Default 1000. */
+    maxAlerts?: number;
+    /** Resolved alerts kept for `history()`. Default 100. */
+    historySize?: number;
+  };
+  dashboard?: {
+    /** Page title. Default `@perf dashboard`. */
+    title?: string;
+    /** How often streams get a snapshot. Default 1000 ms. */
+    intervalMs?: number;
+    /** Open streams at most; more get 503. Default 20. */
+    maxClients?: number;
+    /** Window of the request-rate charts. Default 10 s. */
+    rateWindowMs?: number;
+    /** Window of ratios and latency percentiles. Default 60 s. */
+    ratioWindowMs?: number;
+  };
 }
 
 const PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
+
+function windowMs(v: unknown, ctx: { field: string }): number {
+  return typeof v === 'number' && v >= 1000 && v <= 15 * 60_000
+    ? v
+    : fail(ctx.field, 'a window between 1000 and 900000 ms', v);
+}
 
 const isRegistry = (v: unknown): v is AnyRegistry =>
   typeof v === 'object' &&
@@ -88,6 +122,39 @@ const shape = {
   token: optional(is.nonEmptyString),
   scrapeSliceMs: withDefault(is.positiveNumber, 10),
   clock: withDefault((v, ctx) => (isClock(v) ? (v as Clock) : fail(ctx.field, 'a Clock', v)), systemClock),
+  alerts: withDefault(
+    is.object({
+      rules: withDefault(is.arrayOf(is.plainObject), []),
+      notifiers: withDefault(
+        is.arrayOf((v, ctx) =>
+          typeof (v as AlertNotifier | null)?.notify === 'function'
+            ? (v as AlertNotifier)
+            : fail(ctx.field, 'a notifier (an object with notify())', v),
+        ),
+        [],
+      ),
+      evaluateEveryMs: withDefault(is.positiveNumber, 5000),
+      maxAlerts: withDefault(is.positiveInteger, 1000),
+      historySize: withDefault(is.nonNegativeInteger, 100),
+    }),
+    { rules: [], notifiers: [], evaluateEveryMs: 5000, maxAlerts: 1000, historySize: 100 },
+  ),
+  dashboard: withDefault(
+    is.object({
+      title: withDefault(is.nonEmptyString, '@perf dashboard'),
+      intervalMs: withDefault(is.positiveNumber, 1000),
+      maxClients: withDefault(is.positiveInteger, 20),
+      rateWindowMs: withDefault(windowMs, 10_000),
+      ratioWindowMs: withDefault(windowMs, 60_000),
+    }),
+    {
+      title: '@perf dashboard',
+      intervalMs: 1000,
+      maxClients: 20,
+      rateWindowMs: 10_000,
+      ratioWindowMs: 60_000,
+    },
+  ),
 };
 
 function fail(field: string, mustBe: string, value: unknown): never {
@@ -105,7 +172,15 @@ export class Metrics {
    * OpenMetrics when the `Accept` header prefers it; 401 without the bearer token when one is set.
    */
   readonly handler: RequestHandler;
+  /**
+   * The live dashboard as a node:http handler: the HTML page, its Server-Sent Events stream (same
+   * URL, `Accept: text/event-stream`) and `?format=json` snapshots. Mount it at any path.
+   */
+  readonly dashboard: RequestHandler;
+  /** Alert rules, their pending/firing alerts, and `evaluate()`. */
+  readonly alerts: AlertManager;
   readonly prefix: string;
+  readonly #dashboard: Dashboard;
   readonly #std: StandardMetrics;
   readonly #renderer: RegistryRenderer;
   readonly #http: HttpRecorder;
@@ -122,6 +197,9 @@ export class Metrics {
       fail('exemplars', 'false (or unset) with a Prometheus-text registry: exemplars need OpenMetrics', true);
     }
     const exemplars = o.exemplars ?? omRegistry;
+    o.alerts.rules.forEach((r, i) => {
+      checkAlertRule(r, `alerts.rules[${i}]`, 'createMetrics');
+    });
     this.registry = registry;
     this.prefix = o.prefix;
     this.#clock = o.clock;
@@ -151,7 +229,23 @@ export class Metrics {
     this.#http = new HttpRecorder(this.#std, clock, exemplars);
     const auth = new BearerAuth(o.token);
     this.handler = createMetricsHandler(this.#renderer, auth, () => this.#closed);
+    this.alerts = new AlertManager({
+      aggregates,
+      clock,
+      rules: o.alerts.rules as unknown as AlertRule[],
+      notifiers: o.alerts.notifiers,
+      evaluateEveryMs: o.alerts.evaluateEveryMs,
+      maxAlerts: o.alerts.maxAlerts,
+      historySize: o.alerts.historySize,
+    });
+    this.#dashboard = new Dashboard(aggregates, this.alerts, clock, auth, o.dashboard);
+    this.dashboard = this.#dashboard.handler;
     this.#unsubscribe = recordEvents(this.#std, clock, exemplars);
+  }
+
+  /** What the dashboard streams right now. */
+  dashboardSnapshot(): DashboardSnapshot {
+    return this.#dashboard.snapshot();
   }
 
   /** True once `close()` ran. */
@@ -199,6 +293,8 @@ export class Metrics {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
+    this.#dashboard.close();
+    await this.alerts.close();
     this.#std.unregister(this.registry);
   }
 
