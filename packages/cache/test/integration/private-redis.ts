@@ -9,7 +9,11 @@ export class PrivateRedis {
   readonly port: number;
   #process: ChildProcess | undefined;
 
-  constructor(port: number) {
+  /** Extra redis-server arguments (e.g. cluster mode). */
+  readonly #args: readonly string[];
+
+  constructor(port: number, args: readonly string[] = []) {
+    this.#args = args;
     if (port < 6390 || port > 6399) throw new Error('private Redis ports are 6390-6399');
     this.port = port;
   }
@@ -23,7 +27,7 @@ export class PrivateRedis {
     if (this.#process !== undefined) return;
     this.#process = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.#args],
       { stdio: 'ignore' },
     );
     const deadline = Date.now() + 10_000;
