@@ -9,7 +9,6 @@ import {
   channels,
   type Deduplicator as DeduplicatorContract,
   type DedupOutcome,
-  type DedupRole,
   type DedupStats,
   describeValue,
   PerfAbortError,
@@ -20,11 +19,11 @@ import {
 } from '@perf/core';
 import { AbortFanout } from './abort-fanout.js';
 import type { DedupCallInfo, DedupCallOptions, DedupDetailedResult } from './call-info.js';
-import { Flight } from './flight.js';
+import { Caller, Flight } from './flight.js';
 import { checkDeduplicatorOptions, checkRunOptions, type DeduplicatorOptions } from './options.js';
 import { type DistributedStats, RedisCoordinator } from './redis-coordinator.js';
 import { cloneValue, deepFreeze, type ShareMode } from './share.js';
-import { endSpan, runInSpan, startFollowerSpan, startLeaderSpan } from './spans.js';
+import { describeSpan, endSpan, runInSpan, startFollowerSpan, startLeaderSpan } from './spans.js';
 
 /** `stats()` of a Deduplicator: core's `DedupStats` plus a few more counters. */
 export interface DeduplicatorStats extends DedupStats {
@@ -38,15 +37,6 @@ export interface DeduplicatorStats extends DedupStats {
 
 /** What `fn` receives when it declares no parameter: it cannot observe a signal, so none is built. */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;
-
-/** Callbacks a flight's `promise` hands to a caller that waits with its own signal, timeout or callback. */
-interface Waiter {
-  role: DedupRole;
-  seq: number;
-  startedAt: number;
-  options: DedupCallOptions | undefined;
-  span: Span | undefined;
-}
 
 /**
  * Coalesces identical in-flight calls: the first caller for a key leads and runs `fn`, callers that
@@ -69,7 +59,7 @@ export class Deduplicator implements DeduplicatorContract {
   readonly #coordinator: RedisCoordinator | undefined;
   readonly #idPrefix = `${randomBytes(4).toString('hex')}-`;
   readonly #flights = new Map<string, Flight<unknown>>();
-  readonly #aborts = new AbortFanout();
+  readonly #aborts = new AbortFanout<Caller<unknown>>((caller) => this.#callerAborted(caller));
   #seq = 0;
   #sweepTimer: TimerHandle | undefined;
   #closed = false;
@@ -250,7 +240,21 @@ export class Deduplicator implements DeduplicatorContract {
         channels.dedup.lead.publish({ name: this.name, key, correlationId: this.#correlationId(seq) });
       }
     }
-    if (this.#spans) flight.span = startLeaderSpan(this.name, key, this.#correlationId(seq), bypass);
+    if (this.#spans) {
+      const span = startLeaderSpan();
+      if (span.isRecording()) {
+        const id = this.#correlationId(seq);
+        describeSpan(span, {
+          name: this.name,
+          key,
+          role: 'leader',
+          correlationId: id,
+          leaderCorrelationId: id,
+          bypassed: bypass,
+        });
+      }
+      flight.span = span;
+    }
 
     // Attach the caller before starting fn, so a synchronous outcome reaches it too.
     let result: Promise<T>;
@@ -258,7 +262,7 @@ export class Deduplicator implements DeduplicatorContract {
       flight.plainCallers++;
       result = flight.promise;
     } else {
-      result = this.#wait(flight, { role: 'leader', seq, startedAt: now, options, span: undefined });
+      result = this.#attach(new Caller(flight, 'leader', seq, now, options, undefined));
     }
     this.#start(flight, fn);
     return result;
@@ -279,14 +283,17 @@ export class Deduplicator implements DeduplicatorContract {
     }
     let span: Span | undefined;
     if (this.#spans) {
-      span = startFollowerSpan(
-        this.name,
-        flight.key,
-        this.#correlationId(seq),
-        this.#correlationId(flight.seq),
-        flight.span,
-      );
-      if (!span.isRecording()) {
+      span = startFollowerSpan(flight.span);
+      if (span.isRecording()) {
+        describeSpan(span, {
+          name: this.name,
+          key: flight.key,
+          role: 'follower',
+          correlationId: this.#correlationId(seq),
+          leaderCorrelationId: this.#correlationId(flight.seq),
+          bypassed: false,
+        });
+      } else {
         span.end();
         span = undefined;
       }
@@ -295,7 +302,7 @@ export class Deduplicator implements DeduplicatorContract {
       flight.plainCallers++;
       return flight.promise;
     }
-    return this.#wait(flight, { role: 'follower', seq, startedAt: this.#clock.now(), options, span });
+    return this.#attach(new Caller(flight, 'follower', seq, this.#clock.now(), options, span));
   }
 
   #start<T>(flight: Flight<T>, fn: (signal: AbortSignal) => Promise<T>): void {
@@ -342,12 +349,18 @@ export class Deduplicator implements DeduplicatorContract {
         }
       }
     }
-    flight.outcome = ok ? 'success' : 'error';
+    const final: DedupOutcome = ok ? 'success' : 'error';
+    flight.outcome = final;
     if (ok) this.#successes += flight.plainCallers;
     else this.#errors += flight.plainCallers;
-    endSpan(flight.span, flight.outcome, error);
-    if (ok) flight.resolve(value);
-    else flight.reject(error);
+    endSpan(flight.span, final, error);
+    // `flight.promise` was handed only to plain callers: with none, settling it would leave an
+    // unobserved rejection behind.
+    if (flight.plainCallers > 0) {
+      if (ok) flight.resolve(value);
+      else flight.reject(error);
+    }
+    this.#settleCallers(flight, final, ok ? value : error);
   }
 
   /** Ends a flight that did not settle by itself: abandoned, every caller aborted, or closed. */
@@ -360,7 +373,33 @@ export class Deduplicator implements DeduplicatorContract {
     else this.#aborted += flight.plainCallers;
     flight.controller?.abort(error);
     endSpan(flight.span, outcome, error);
-    flight.reject(error);
+    if (flight.plainCallers > 0) flight.reject(error);
+    this.#settleCallers(flight, outcome, error);
+  }
+
+  /** Settles every caller with options of its own that is still waiting on `flight`. */
+  #settleCallers<T>(flight: Flight<T>, outcome: DedupOutcome, valueOrError: unknown): void {
+    const callers = flight.callers;
+    if (callers === undefined) return;
+    flight.callers = undefined;
+    for (const caller of callers) {
+      if (caller.done) continue;
+      if (outcome !== 'success') {
+        this.#finish(caller, outcome, valueOrError);
+        caller.reject(valueOrError);
+      } else if (caller.role === 'follower' && this.#share === 'clone') {
+        if (flight.snapshotError !== undefined) {
+          this.#finish(caller, 'error', flight.snapshotError);
+          caller.reject(flight.snapshotError);
+        } else {
+          this.#finish(caller, 'success', undefined);
+          caller.resolve(structuredClone(flight.snapshot) as T);
+        }
+      } else {
+        this.#finish(caller, 'success', undefined);
+        caller.resolve(valueOrError as T);
+      }
+    }
   }
 
   /** The in-flight limit: abandons operations older than `timeoutMs`, oldest first (Map order). */
@@ -395,74 +434,62 @@ export class Deduplicator implements DeduplicatorContract {
     }
   };
 
-  /** A caller with its own signal, timeout, callback, span or clone: its own promise over the flight's. */
-  #wait<T>(flight: Flight<T>, waiter: Waiter): Promise<T> {
-    const { options } = waiter;
-    const signal = options?.signal;
-    const timeoutMs = options?.timeoutMs;
-    return new Promise<T>((resolve, reject) => {
-      let done = false;
-      let timer: TimerHandle | undefined;
-      const finish = (outcome: DedupOutcome, error: unknown): void => {
-        done = true;
-        if (timer !== undefined) this.#clock.clearTimeout(timer);
-        if (signal !== undefined) this.#aborts.remove(signal, onAbort);
-        this.#count(outcome);
-        this.#report(flight, waiter, outcome, error);
-      };
-      const onAbort = (): void => {
-        if (done) return;
-        const error = new PerfAbortError(`Deduplicator "${this.name}": the caller aborted`, {
-          cause: signal?.reason,
-        });
-        finish('aborted', error);
-        reject(error);
-        this.#leave(flight, true);
-      };
-      if (signal !== undefined) this.#aborts.add(signal, onAbort);
-      if (timeoutMs !== undefined) {
-        timer = this.#clock.setTimeout(() => {
-          if (done) return;
-          timer = undefined;
-          const error = new PerfTimeoutError(
-            `Deduplicator "${this.name}": gave up waiting for key ${describeValue(flight.key)} after ${timeoutMs} ms`,
-            timeoutMs,
-          );
-          if (channels.dedup.timeout.hasSubscribers) {
-            channels.dedup.timeout.publish({
-              name: this.name,
-              key: flight.key,
-              correlationId: this.#correlationId(waiter.seq),
-              role: waiter.role,
-              timeoutMs,
-            });
-          }
-          finish('timeout', error);
-          reject(error);
-          this.#leave(flight, false);
-        }, timeoutMs);
-      }
-      flight.promise.then(
-        (value) => {
-          if (done) return;
-          if (waiter.role === 'follower' && this.#share === 'clone') {
-            if (flight.snapshotError !== undefined) {
-              finish('error', flight.snapshotError);
-              reject(flight.snapshotError);
-              return;
-            }
-            value = structuredClone(flight.snapshot) as T;
-          }
-          finish('success', undefined);
-          resolve(value);
-        },
-        (error: unknown) => {
-          if (done) return;
-          finish(flight.outcome ?? 'error', error);
-          reject(error);
-        },
-      );
+  /** Registers a caller with its own signal, timeout, callback, span or clone; returns its promise. */
+  #attach<T>(caller: Caller<T>): Promise<T> {
+    const flight = caller.flight;
+    if (flight.callers === undefined) flight.callers = [caller];
+    else flight.callers.push(caller);
+    const signal = caller.options?.signal;
+    if (signal !== undefined) this.#aborts.add(signal, caller as Caller<unknown>);
+    const timeoutMs = caller.options?.timeoutMs;
+    if (timeoutMs !== undefined) {
+      caller.timer = this.#clock.setTimeout(() => this.#callerTimedOut(caller, timeoutMs), timeoutMs);
+    }
+    return caller.promise;
+  }
+
+  /** A caller's signal aborted: it leaves alone; the last one out aborts the operation. */
+  #callerAborted = (caller: Caller<unknown>): void => {
+    if (caller.done) return;
+    const error = new PerfAbortError(`Deduplicator "${this.name}": the caller aborted`, {
+      cause: caller.options?.signal?.reason,
     });
+    this.#finish(caller, 'aborted', error);
+    caller.reject(error);
+    this.#leave(caller.flight, true);
+  };
+
+  #callerTimedOut<T>(caller: Caller<T>, timeoutMs: number): void {
+    if (caller.done) return;
+    caller.timer = undefined;
+    const flight = caller.flight;
+    const error = new PerfTimeoutError(
+      `Deduplicator "${this.name}": gave up waiting for key ${describeValue(flight.key)} after ${timeoutMs} ms`,
+      timeoutMs,
+    );
+    if (channels.dedup.timeout.hasSubscribers) {
+      channels.dedup.timeout.publish({
+        name: this.name,
+        key: flight.key,
+        correlationId: this.#correlationId(caller.seq),
+        role: caller.role,
+        timeoutMs,
+      });
+    }
+    this.#finish(caller, 'timeout', error);
+    caller.reject(error);
+    this.#leave(flight, false);
+  }
+
+  /** Marks a caller done: stops its timer and abort listener, counts and reports its outcome. */
+  #finish<T>(caller: Caller<T>, outcome: DedupOutcome, error: unknown): void {
+    caller.done = true;
+    if (caller.timer !== undefined) this.#clock.clearTimeout(caller.timer);
+    caller.timer = undefined;
+    const signal = caller.options?.signal;
+    if (signal !== undefined) this.#aborts.remove(signal, caller as Caller<unknown>);
+    this.#count(outcome);
+    this.#report(caller.flight, caller, outcome, error);
   }
 
   /** A waiting caller left early; when the last one left by aborting, the operation is aborted. */
@@ -495,19 +522,24 @@ export class Deduplicator implements DeduplicatorContract {
   }
 
   /** Publishes the settle event, ends the follower's span and tells the caller, when anyone asked. */
-  #report<T>(flight: Flight<T>, waiter: Waiter, outcome: DedupOutcome, error: unknown): void {
-    endSpan(waiter.span, outcome, error);
-    const onSettle = waiter.options?.onSettle;
+  #report<T>(
+    flight: Flight<T>,
+    caller: Pick<Caller<T>, 'role' | 'seq' | 'startedAt' | 'options' | 'span'>,
+    outcome: DedupOutcome,
+    error: unknown,
+  ): void {
+    endSpan(caller.span, outcome, error);
+    const onSettle = caller.options?.onSettle;
     if (onSettle === undefined && !channels.dedup.settle.hasSubscribers) return;
-    const correlationId = this.#correlationId(waiter.seq);
+    const correlationId = this.#correlationId(caller.seq);
     const leaderCorrelationId = this.#correlationId(flight.seq);
-    const waitedMs = Math.max(0, this.#clock.now() - waiter.startedAt);
+    const waitedMs = Math.max(0, this.#clock.now() - caller.startedAt);
     if (channels.dedup.settle.hasSubscribers) {
       channels.dedup.settle.publish({
         name: this.name,
         key: flight.key,
         correlationId,
-        role: waiter.role,
+        role: caller.role,
         leaderCorrelationId,
         outcome,
         durationMs: waitedMs,
@@ -517,7 +549,7 @@ export class Deduplicator implements DeduplicatorContract {
       try {
         onSettle({
           key: flight.key,
-          role: waiter.role,
+          role: caller.role,
           bypassed: flight.bypassed,
           correlationId,
           leaderCorrelationId,
@@ -533,20 +565,15 @@ export class Deduplicator implements DeduplicatorContract {
   /** A caller whose signal had already aborted: nothing runs, nothing is joined. */
   #rejectAborted<T>(key: string, options: DedupCallOptions): Promise<T> {
     const seq = ++this.#seq;
-    const flightless = {
-      role: 'leader' as const,
-      seq,
-      startedAt: this.#clock.now(),
-      options,
-      span: undefined,
-    };
+    const startedAt = this.#clock.now();
     const error = new PerfAbortError(`Deduplicator "${this.name}": the caller's signal had already aborted`, {
       cause: options.signal?.reason,
     });
     this.#aborted++;
-    const probe = new Flight<unknown>(key, seq, flightless.startedAt, undefined, false);
-    probe.settled = true;
-    this.#report(probe, flightless, 'aborted', error);
+    if (options.onSettle !== undefined || channels.dedup.settle.hasSubscribers) {
+      const probe = new Flight<T>(key, seq, startedAt, undefined, false);
+      this.#report(probe, { role: 'leader', seq, startedAt, options, span: undefined }, 'aborted', error);
+    }
     return Promise.reject(error);
   }
 }

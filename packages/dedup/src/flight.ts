@@ -1,6 +1,45 @@
 /** One operation in flight for one key, and everyone waiting on it (internal). */
 import type { Span } from '@opentelemetry/api';
-import type { DedupOutcome } from '@perf/core';
+import type { DedupOutcome, DedupRole, TimerHandle } from '@perf/core';
+import type { DedupCallOptions } from './call-info.js';
+
+/**
+ * A caller with its own signal, timeout, callback, span or clone: it gets its own promise, settled
+ * by the flight (or earlier, by its own abort or timeout).
+ */
+export class Caller<T> {
+  readonly flight: Flight<T>;
+  readonly role: DedupRole;
+  readonly seq: number;
+  readonly startedAt: number;
+  readonly options: DedupCallOptions | undefined;
+  readonly span: Span | undefined;
+  readonly promise: Promise<T>;
+  resolve!: (value: T) => void;
+  reject!: (error: unknown) => void;
+  timer: TimerHandle | undefined;
+  done = false;
+
+  constructor(
+    flight: Flight<T>,
+    role: DedupRole,
+    seq: number,
+    startedAt: number,
+    options: DedupCallOptions | undefined,
+    span: Span | undefined,
+  ) {
+    this.flight = flight;
+    this.role = role;
+    this.seq = seq;
+    this.startedAt = startedAt;
+    this.options = options;
+    this.span = span;
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
 
 export class Flight<T> {
   readonly key: string;
@@ -8,14 +47,16 @@ export class Flight<T> {
   readonly seq: number;
   /** Clock time the operation started (the in-flight limit counts from here). */
   readonly startedAt: number;
-  /** Present when `fn` declared a signal parameter, so it can observe cancellation. */
+  /** Present when `fn` declared a signal parameter (or distributed mode needs one). */
   readonly controller: AbortController | undefined;
   /** True for a call that ran without deduplication (not in the in-flight table). */
   readonly bypassed: boolean;
-  /** Settles with the operation; every caller's promise derives from it. */
+  /** Settles with the operation; what callers without options of their own receive. */
   readonly promise: Promise<T>;
   resolve!: (value: T) => void;
   reject!: (error: unknown) => void;
+  /** Callers with options of their own, settled one by one when the flight settles. */
+  callers: Caller<T>[] | undefined;
   /** Callers still waiting (the leader included); when the last one aborts, the operation is aborted. */
   waiting = 1;
   /** Followers that joined. */

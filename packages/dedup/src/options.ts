@@ -5,6 +5,7 @@ import {
   check,
   checkOptions,
   is,
+  isPlainObject,
   optional,
   PerfConfigError,
   systemClock,
@@ -94,13 +95,35 @@ export function checkDeduplicatorOptions(input: unknown) {
   return opts;
 }
 
-const RUN_SHAPE = {
-  signal: optional(is.abortSignal),
-  timeoutMs: optional(is.positiveNumber),
-  onSettle: optional(is.function) as Check<DedupCallOptions['onSettle']>,
-};
+const RUN_OWNER = 'Deduplicator.run';
+const SIGNAL = { owner: RUN_OWNER, field: 'signal' };
+const TIMEOUT = { owner: RUN_OWNER, field: 'timeoutMs' };
+const ON_SETTLE = { owner: RUN_OWNER, field: 'onSettle' };
 
-/** @throws {PerfConfigError} naming the first invalid field. */
+/**
+ * Checks `run()` options in place, allocating nothing (this runs once per call): the same rules as
+ * `checkOptions` (plain object, known keys only, typed fields), and returns the object itself.
+ * @throws {PerfConfigError} naming the first invalid field.
+ */
 export function checkRunOptions(input: unknown): DedupCallOptions {
-  return checkOptions('Deduplicator.run', input, RUN_SHAPE);
+  if (!isPlainObject(input)) {
+    throw new PerfConfigError('options', 'must be a plain object', input, { owner: RUN_OWNER });
+  }
+  for (const key in input) {
+    if (key !== 'signal' && key !== 'timeoutMs' && key !== 'onSettle') {
+      throw new PerfConfigError(
+        key,
+        'is not a known option (known: signal, timeoutMs, onSettle)',
+        input[key],
+        {
+          owner: RUN_OWNER,
+        },
+      );
+    }
+  }
+  const options = input as DedupCallOptions;
+  if (options.signal !== undefined) is.abortSignal(options.signal, SIGNAL);
+  if (options.timeoutMs !== undefined) is.positiveNumber(options.timeoutMs, TIMEOUT);
+  if (options.onSettle !== undefined) is.function(options.onSettle, ON_SETTLE);
+  return options;
 }

@@ -19,41 +19,40 @@ export const SpanAttributes = {
   outcome: 'perf.dedup.outcome',
 } as const;
 
-/** Starts the span of a leading (or bypassing) call; `fn` runs inside it when it records. */
-export function startLeaderSpan(name: string, key: string, correlationId: string, bypassed: boolean): Span {
-  const span = tracer.startSpan('dedup.run');
-  if (span.isRecording()) {
-    span.setAttributes({
-      [SpanAttributes.name]: name,
-      [SpanAttributes.key]: key,
-      [SpanAttributes.role]: 'leader',
-      [SpanAttributes.correlationId]: correlationId,
-      [SpanAttributes.bypassed]: bypassed,
-    });
-  }
-  return span;
+/**
+ * Starts the span of a leading (or bypassing) call: `dedup.run`. The caller sets its attributes
+ * (`describeSpan`) only when it records, so an unobserved call builds no strings for it.
+ */
+export function startLeaderSpan(): Span {
+  return tracer.startSpan('dedup.run');
 }
 
-/** Starts the span of a joining call, linked to the leader's span so a trace shows who waited on whom. */
-export function startFollowerSpan(
-  name: string,
-  key: string,
-  correlationId: string,
-  leaderCorrelationId: string,
-  leaderSpan: Span | undefined,
-): Span {
+/** Starts the span of a joining call, `dedup.join`, linked to the leader's span (who waited on whom). */
+export function startFollowerSpan(leaderSpan: Span | undefined): Span {
   const links = leaderSpan?.isRecording() ? [{ context: leaderSpan.spanContext() }] : undefined;
-  const span = tracer.startSpan('dedup.join', links ? { links } : undefined);
-  if (span.isRecording()) {
-    span.setAttributes({
-      [SpanAttributes.name]: name,
-      [SpanAttributes.key]: key,
-      [SpanAttributes.role]: 'follower',
-      [SpanAttributes.correlationId]: correlationId,
-      [SpanAttributes.leaderCorrelationId]: leaderCorrelationId,
-    });
-  }
-  return span;
+  return tracer.startSpan('dedup.join', links ? { links } : undefined);
+}
+
+/** What a span says about its call. */
+export interface SpanDescription {
+  name: string;
+  key: string;
+  role: 'leader' | 'follower';
+  correlationId: string;
+  leaderCorrelationId: string;
+  bypassed: boolean;
+}
+
+/** Sets the call's attributes on a recording span. */
+export function describeSpan(span: Span, d: SpanDescription): void {
+  span.setAttributes({
+    [SpanAttributes.name]: d.name,
+    [SpanAttributes.key]: d.key,
+    [SpanAttributes.role]: d.role,
+    [SpanAttributes.correlationId]: d.correlationId,
+    [SpanAttributes.leaderCorrelationId]: d.leaderCorrelationId,
+    [SpanAttributes.bypassed]: d.bypassed,
+  });
 }
 
 /** Runs `fn` with `span` as the active span when it records (so the work's own spans nest under it). */
