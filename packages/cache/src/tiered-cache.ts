@@ -375,6 +375,8 @@ export class TieredCache implements Cache {
     stale: CacheEntry<T> | undefined,
     signal: AbortSignal,
     out?: Loaded<T>,
+    /** False for background refreshes: a failure keeps the current value and serves nothing. */
+    fallBack = true,
   ): Promise<T> {
     const core = this.#core;
     const startedAt = core.stamp();
@@ -425,7 +427,7 @@ export class TieredCache implements Cache {
     try {
       return await written;
     } catch (error) {
-      if (stale === undefined || isPerfSerializationError(error)) throw error;
+      if (stale === undefined || !fallBack || isPerfSerializationError(error)) throw error;
       return this.#serveStale(full, stale, 'factory-error', out);
     }
   }
@@ -462,7 +464,7 @@ export class TieredCache implements Cache {
     core.counters.eagerRefreshes++;
     // Not through the deduplicator: this may be called from inside the key's own dedup run. The
     // value is still fresh, so callers keep hitting it; `refreshing` keeps this to one refresh per key.
-    this.#runFactory(full, key, factory, o, entry as CacheEntry<T>, core.abort.signal)
+    this.#runFactory(full, key, factory, o, entry as CacheEntry<T>, core.abort.signal, undefined, false)
       .catch(() => {
         // counted in factoryErrors; the current value stays until it expires
       })

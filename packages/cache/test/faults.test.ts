@@ -1,5 +1,5 @@
 import { type Span, type Tracer, trace } from '@opentelemetry/api';
-import { isPerfAbortError, ManualClock, type PerfEvent, subscribeAll } from '@perf/core';
+import { isPerfAbortError, isPerfTimeoutError, ManualClock, type PerfEvent, subscribeAll } from '@perf/core';
 import { Deduplicator } from '@perf/dedup';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseBusMessage } from '../src/bus.js';
@@ -92,6 +92,24 @@ describe('cancellation and cleanup', () => {
     finish('done');
     expect(await other).toBe('done');
     expect(await cache.get('k')).toBe('done');
+  });
+
+  it("a factory outliving the Deduplicator's in-flight limit rejects with PerfTimeoutError and is not cached", async () => {
+    const clock = new ManualClock();
+    const dedup = new Deduplicator({ timeoutMs: 50, clock });
+    const cache = track(createCache({ clock, deduplicator: dedup }));
+    let signal: AbortSignal | undefined;
+    const pending = cache.getOrSet('k', (ctx) => {
+      signal = ctx.signal;
+      return new Promise<string>(() => undefined);
+    });
+    await new Promise((r) => setImmediate(r));
+    clock.advance(50);
+    const error = await pending.catch((e: unknown) => e);
+    expect(isPerfTimeoutError(error)).toBe(true);
+    expect(signal?.aborted).toBe(true);
+    expect(await cache.get('k')).toBeUndefined();
+    dedup.close();
   });
 
   it('leaves no timer behind after close (ManualClock)', async () => {

@@ -334,6 +334,19 @@ describe('getOrSet', () => {
     expect(cache.stats().eagerRefreshes).toBe(1);
   });
 
+  it('eager refresh: a failing refresh keeps the current value and counts no stale serve', async () => {
+    const { cache, clock } = make({ eagerRefresh: 0.5 });
+    expect(await cache.getOrSet('k', () => 'v1', { ttlMs: 1_000 })).toBe('v1');
+    clock.advance(600);
+    const failing = async () => {
+      throw new Error('refresh failed');
+    };
+    expect(await cache.getOrSet('k', failing, { ttlMs: 1_000 })).toBe('v1');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await cache.get('k')).toBe('v1');
+    expect(cache.stats()).toMatchObject({ factoryErrors: 1, staleServed: 0, eagerRefreshes: 1 });
+  });
+
   it('does not let a factory that started before a delete or set overwrite it', async () => {
     const { cache } = make();
     let finish!: (v: string) => void;
