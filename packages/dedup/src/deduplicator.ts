@@ -439,9 +439,9 @@ export class Deduplicator implements DeduplicatorContract {
     const flight = caller.flight;
     if (flight.callers === undefined) flight.callers = [caller];
     else flight.callers.push(caller);
-    const signal = caller.options?.signal;
+    const signal = caller.signal;
     if (signal !== undefined) this.#aborts.add(signal, caller as Caller<unknown>);
-    const timeoutMs = caller.options?.timeoutMs;
+    const timeoutMs = caller.timeoutMs;
     if (timeoutMs !== undefined) {
       caller.timer = this.#clock.setTimeout(() => this.#callerTimedOut(caller, timeoutMs), timeoutMs);
     }
@@ -452,7 +452,7 @@ export class Deduplicator implements DeduplicatorContract {
   #callerAborted = (caller: Caller<unknown>): void => {
     if (caller.done) return;
     const error = new PerfAbortError(`Deduplicator "${this.name}": the caller aborted`, {
-      cause: caller.options?.signal?.reason,
+      cause: caller.signal?.reason,
     });
     this.#finish(caller, 'aborted', error);
     caller.reject(error);
@@ -486,8 +486,7 @@ export class Deduplicator implements DeduplicatorContract {
     caller.done = true;
     if (caller.timer !== undefined) this.#clock.clearTimeout(caller.timer);
     caller.timer = undefined;
-    const signal = caller.options?.signal;
-    if (signal !== undefined) this.#aborts.remove(signal, caller as Caller<unknown>);
+    if (caller.signal !== undefined) this.#aborts.remove(caller.signal, caller as Caller<unknown>);
     this.#count(outcome);
     this.#report(caller.flight, caller, outcome, error);
   }
@@ -524,12 +523,12 @@ export class Deduplicator implements DeduplicatorContract {
   /** Publishes the settle event, ends the follower's span and tells the caller, when anyone asked. */
   #report<T>(
     flight: Flight<T>,
-    caller: Pick<Caller<T>, 'role' | 'seq' | 'startedAt' | 'options' | 'span'>,
+    caller: Pick<Caller<T>, 'role' | 'seq' | 'startedAt' | 'onSettle' | 'span'>,
     outcome: DedupOutcome,
     error: unknown,
   ): void {
     endSpan(caller.span, outcome, error);
-    const onSettle = caller.options?.onSettle;
+    const onSettle = caller.onSettle;
     if (onSettle === undefined && !channels.dedup.settle.hasSubscribers) return;
     const correlationId = this.#correlationId(caller.seq);
     const leaderCorrelationId = this.#correlationId(flight.seq);
@@ -572,7 +571,12 @@ export class Deduplicator implements DeduplicatorContract {
     this.#aborted++;
     if (options.onSettle !== undefined || channels.dedup.settle.hasSubscribers) {
       const probe = new Flight<T>(key, seq, startedAt, undefined, false);
-      this.#report(probe, { role: 'leader', seq, startedAt, options, span: undefined }, 'aborted', error);
+      this.#report(
+        probe,
+        { role: 'leader', seq, startedAt, onSettle: options.onSettle, span: undefined },
+        'aborted',
+        error,
+      );
     }
     return Promise.reject(error);
   }

@@ -12,7 +12,10 @@ export class Caller<T> {
   readonly role: DedupRole;
   readonly seq: number;
   readonly startedAt: number;
-  readonly options: DedupCallOptions | undefined;
+  /** Copied from the options when the call started (a reused options object may change later). */
+  readonly signal: AbortSignal | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly onSettle: DedupCallOptions['onSettle'];
   readonly span: Span | undefined;
   readonly promise: Promise<T>;
   resolve!: (value: T) => void;
@@ -32,7 +35,9 @@ export class Caller<T> {
     this.role = role;
     this.seq = seq;
     this.startedAt = startedAt;
-    this.options = options;
+    this.signal = options?.signal;
+    this.timeoutMs = options?.timeoutMs;
+    this.onSettle = options?.onSettle;
     this.span = span;
     this.promise = new Promise<T>((resolve, reject) => {
       this.resolve = resolve;

@@ -435,6 +435,18 @@ describe('Deduplicator cancellation (reference counting)', () => {
     expect(dedup.has('hung')).toBe(false);
   });
 
+  it('is not confused by an options object reused with another signal while a call waits', async () => {
+    const dedup = new Deduplicator();
+    const first = new AbortController();
+    const options: { signal: AbortSignal } = { signal: first.signal };
+    const gate = deferred<string>();
+    const call = dedup.run('k', () => gate.promise, options);
+    options.signal = new AbortController().signal; // the caller reuses its options object
+    gate.resolve('v');
+    await expect(call).resolves.toBe('v');
+    expect(getEventListeners(first.signal, 'abort')).toHaveLength(0);
+  });
+
   it('frees the key after everyone aborted, so the next caller starts a fresh operation', async () => {
     const dedup = new Deduplicator();
     const controller = new AbortController();
