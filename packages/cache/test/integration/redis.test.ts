@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type Span, type Tracer, trace } from '@opentelemetry/api';
 import { type PerfEvent, subscribeAll } from '@perf/core';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -233,6 +234,39 @@ describe.skipIf(!(await redisAvailable()))('L3 on a shared Redis (integration)',
     expect(get).toHaveBeenCalledTimes(1);
     await b.close();
     await client.quit();
+  });
+
+  it('emits a client span per Redis command through the OpenTelemetry API', async () => {
+    const names: string[] = [];
+    const span: Span = {
+      spanContext: () => ({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 }),
+      setAttribute: () => span,
+      setAttributes: () => span,
+      addEvent: () => span,
+      addLink: () => span,
+      addLinks: () => span,
+      setStatus: () => span,
+      updateName: () => span,
+      end: () => undefined,
+      isRecording: () => false,
+      recordException: () => undefined,
+    };
+    const tracer = {
+      startSpan: (name: string) => {
+        names.push(name);
+        return span;
+      },
+    } as unknown as Tracer;
+    trace.setGlobalTracerProvider({ getTracer: () => tracer });
+    try {
+      const cache = await make({ namespace: ns(), l1: false, l2: false, bus: false });
+      await cache.set('k', 1);
+      await cache.get('k');
+      await Promise.all([cache.get('a'), cache.get('b')]);
+    } finally {
+      trace.disable();
+    }
+    expect(names).toEqual(['cache.l3 set', 'cache.l3 get', 'cache.l3 mget']);
   });
 
   it('accepts a Redis client it does not own, and leaves it open on close', async () => {
