@@ -35,6 +35,16 @@ export interface DeduplicatorStats extends DedupStats {
   distributed?: DistributedStats;
 }
 
+/** One operation in flight, as `inFlightCalls()` lists it. */
+export interface InFlightCall {
+  key: string;
+  leaderCorrelationId: string;
+  /** Milliseconds since the operation started. */
+  ageMs: number;
+  /** Callers still waiting on it (the leader included). */
+  waiting: number;
+}
+
 /** What `fn` receives when it declares no parameter: it cannot observe a signal, so none is built. */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
@@ -179,6 +189,20 @@ export class Deduplicator implements DeduplicatorContract {
       dedupRatio: total === 0 ? 0 : this.#followers / total,
       ...(this.#coordinator === undefined ? {} : { distributed: { ...this.#coordinator.stats } }),
     };
+  }
+
+  /**
+   * The operations in flight now, oldest first: key, the leader's correlation id, age and how many
+   * callers wait on it (for debugging a hung key; at most `maxInFlight` entries).
+   */
+  inFlightCalls(): InFlightCall[] {
+    const now = this.#clock.now();
+    return [...this.#flights.values()].map((flight) => ({
+      key: flight.key,
+      leaderCorrelationId: this.#correlationId(flight.seq),
+      ageMs: Math.max(0, now - flight.startedAt),
+      waiting: flight.waiting,
+    }));
   }
 
   /** True while a call for `key` is in flight here. */

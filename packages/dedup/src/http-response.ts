@@ -3,7 +3,7 @@
  * and the rule for which responses may be shared at all.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { check, checkOptions, is, optional, withDefault } from '@perf/core';
+import { channels, check, checkOptions, is, optional, withDefault } from '@perf/core';
 import { Deduplicator } from './deduplicator.js';
 import { type RequestKeyBuilder, type RequestKeyOptions, requestKeyBuilder } from './request-key.js';
 
@@ -113,6 +113,13 @@ export function keyOf(options: ResolvedHttpOptions, req: HttpRequestLike): strin
       identity,
     });
   } catch {
+    if (channels.dedup.bypass.hasSubscribers) {
+      channels.dedup.bypass.publish({
+        name: options.deduplicator.name,
+        key: `${method} ${req.originalUrl ?? req.url ?? ''}`,
+        reason: 'not-deduplicable',
+      });
+    }
     return undefined;
   }
 }

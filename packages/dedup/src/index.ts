@@ -3,6 +3,7 @@ export {
   Deduplicator,
   type DeduplicatorStats,
   type DedupRunOptionsWithoutCallback,
+  type InFlightCall,
 } from './deduplicator.js';
 export {
   type FastifyInstanceLike,

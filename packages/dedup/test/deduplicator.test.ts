@@ -582,6 +582,26 @@ describe('Deduplicator correlation', () => {
     expect(infos[0]?.correlationId).not.toBe(detailed.info.correlationId);
   });
 
+  it('lists the operations in flight with their leader, age and waiting callers', async () => {
+    const clock = new ManualClock();
+    const dedup = new Deduplicator({ clock });
+    const gate = deferred<string>();
+    const leader = dedup.runDetailed('a', () => gate.promise);
+    clock.advance(40);
+    const b = dedup.run('b', () => gate.promise);
+    const joiner = dedup.run('a', () => gate.promise);
+    clock.advance(10);
+    const calls = dedup.inFlightCalls();
+    expect(calls.map(({ key, ageMs, waiting }) => ({ key, ageMs, waiting }))).toEqual([
+      { key: 'a', ageMs: 50, waiting: 2 },
+      { key: 'b', ageMs: 10, waiting: 1 },
+    ]);
+    gate.resolve('v');
+    const [detailed] = await Promise.all([leader, b, joiner]);
+    expect(calls[0]?.leaderCorrelationId).toBe(detailed.info.correlationId);
+    expect(dedup.inFlightCalls()).toEqual([]);
+  });
+
   it('gives two instances distinct correlation ids', async () => {
     const ids = await Promise.all(
       [new Deduplicator(), new Deduplicator()].map((d) => d.runDetailed('k', async () => 1)),

@@ -1,7 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { isPerfConfigError } from '@perf/core';
+import { channels, isPerfConfigError } from '@perf/core';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -258,6 +258,33 @@ describe('dedupMiddleware (Express)', () => {
     await waitFor(() => calls() === 2, 'both POST handlers');
     gate.resolve(undefined);
     expect((await Promise.all(pending)).map((r) => r.body).sort()).toEqual(['run 1', 'run 2']);
+  });
+
+  it('runs a request it cannot key as usual, and says so on perf:dedup:bypass', async () => {
+    const events: unknown[] = [];
+    const onBypass = (e: unknown) => events.push(e);
+    channels.dedup.bypass.subscribe(onBypass);
+    try {
+      const dedup = new Deduplicator({ name: 'unkeyable' });
+      const app = express();
+      app.use(
+        dedupMiddleware({
+          deduplicator: dedup,
+          identity: () => {
+            throw new Error('no session store');
+          },
+        }),
+      );
+      app.get('/x', (_req, res) => {
+        res.send('ran');
+      });
+      const url = await listen(app);
+      expect((await get(`${url}/x`)).body).toBe('ran');
+      expect(events).toEqual([{ name: 'unkeyable', key: 'GET /x', reason: 'not-deduplicable' }]);
+      expect(dedup.stats().total).toBe(0);
+    } finally {
+      channels.dedup.bypass.unsubscribe(onBypass);
+    }
   });
 
   it('refuses bad options naming the field', () => {
