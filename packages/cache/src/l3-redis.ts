@@ -105,6 +105,11 @@ export class RedisTier {
       this.#owned = false;
       this.client = options.redis;
     }
+    // A client made with `lazyConnect` waits for its first command; the cache skips Redis until
+    // it is ready, so connect it now.
+    if (this.client.status === 'wait') {
+      this.client.connect().catch((error: unknown) => this.#onFailure('connect', 'unavailable', error));
+    }
     this.client.on('close', this.#onClose);
     this.client.on('end', this.#onClose);
     this.client.on('ready', this.#onReady);

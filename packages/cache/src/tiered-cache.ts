@@ -20,7 +20,7 @@ import {
   PerfAbortError,
   PerfConfigError,
 } from '@perf/core';
-import { SOFT_TIMEOUT, sleep, withSoftTimeout } from './abortable-sleep.js';
+import { eitherSignal, SOFT_TIMEOUT, sleep, withSoftTimeout } from './abortable-sleep.js';
 import { type CacheCore, MAX_REFRESHING } from './cache-core.js';
 import type { CacheEntry } from './entry.js';
 import { UNAVAILABLE } from './l3-redis.js';
@@ -383,7 +383,7 @@ export class TieredCache implements Cache {
     core.counters.factoryRuns++;
     const span = startFactorySpan(key, this.#eventNs);
     const t0 = performance.now();
-    const combined = AbortSignal.any([signal, core.abort.signal]);
+    const combined = eitherSignal(signal, core.abort.signal);
     const produced = (async () => factory({ key, signal: combined, stale: stale?.value }))();
     const written = produced.then(
       async (value) => {

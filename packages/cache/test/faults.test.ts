@@ -2,6 +2,7 @@ import { type Span, type Tracer, trace } from '@opentelemetry/api';
 import { isPerfAbortError, isPerfTimeoutError, ManualClock, type PerfEvent, subscribeAll } from '@perf/core';
 import { Deduplicator } from '@perf/dedup';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eitherSignal } from '../src/abortable-sleep.js';
 import { parseBusMessage } from '../src/bus.js';
 import { createCache, type Serializer, type TieredCache } from '../src/index.js';
 import { TagRegistry } from '../src/tag-registry.js';
@@ -199,5 +200,29 @@ describe('spans through the OpenTelemetry API', () => {
     await cache.get('k');
     // (the Deduplicator adds its own spans; only the cache's are checked here)
     expect(started.filter((name) => name.startsWith('cache.'))).toEqual(['cache.factory']);
+  });
+});
+
+describe('eitherSignal', () => {
+  it.each([
+    ['AbortSignal.any', true],
+    ['the fallback (Node < 20.3)', false],
+  ])('aborts when either input aborts, with its reason (%s)', (_name, native) => {
+    const original = AbortSignal.any;
+    if (!native) (AbortSignal as { any?: unknown }).any = undefined;
+    try {
+      const a = new AbortController();
+      const b = new AbortController();
+      const either = eitherSignal(a.signal, b.signal);
+      expect(either.aborted).toBe(false);
+      b.abort('b went away');
+      expect(either.aborted).toBe(true);
+      expect(either.reason).toBe('b went away');
+      const done = new AbortController();
+      done.abort('early');
+      expect(eitherSignal(done.signal, new AbortController().signal).reason).toBe('early');
+    } finally {
+      AbortSignal.any = original;
+    }
   });
 });

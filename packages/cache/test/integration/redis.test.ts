@@ -269,6 +269,17 @@ describe.skipIf(!(await redisAvailable()))('L3 on a shared Redis (integration)',
     expect(names).toEqual(['cache.l3 set', 'cache.l3 get', 'cache.l3 mget']);
   });
 
+  it('connects a lazyConnect client it was given', async () => {
+    const client = new Redis(REDIS_URL, { lazyConnect: true });
+    const namespace = ns();
+    const cache = createCache({ namespace, l3: { redis: client }, bus: false });
+    expect(await cache.ready()).toBe(true);
+    await cache.set('k', 'v');
+    expect(await admin.exists(`${namespace}:v:k`)).toBe(1);
+    await cache.close();
+    await client.quit();
+  });
+
   it('accepts a Redis client it does not own, and leaves it open on close', async () => {
     const client = new Redis(REDIS_URL);
     const cache = createCache({ namespace: ns(), l3: { redis: client } });
