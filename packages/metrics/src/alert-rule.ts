@@ -94,21 +94,16 @@ function labelsOf(signal: Signal): readonly string[] {
 
 function selectorCheck(kinds: readonly ('counter' | 'histogram' | 'gauge')[]): Check<Selector> {
   return (v, ctx) => {
-    const s = checkOptions(
-      ctx.owner,
-      v,
-      {
-        signal: (x, c) => {
-          const kind = signalKind(String(x));
-          if (typeof x === 'string' && kind && kinds.includes(kind)) return x as Signal;
-          throw new PerfConfigError(c.field, `must be a ${kinds.join(' or ')} signal name`, x, {
-            owner: c.owner,
-          });
-        },
-        match: optional(labelMap),
+    const s = is.object({
+      signal: (x, c) => {
+        const kind = signalKind(String(x));
+        if (typeof x === 'string' && kind && kinds.includes(kind)) return x as Signal;
+        throw new PerfConfigError(c.field, `must be a ${kinds.join(' or ')} signal name`, x, {
+          owner: c.owner,
+        });
       },
-      {},
-    );
+      match: optional(labelMap),
+    })(v, ctx);
     const known = labelsOf(s.signal);
     for (const k of Object.keys(s.match ?? {})) {
       if (!known.includes(k)) {
@@ -139,7 +134,7 @@ const expressionCheck: Check<CheckedExpression> = (v, ctx) => {
   const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
   const sub = (field: string) => ({ owner: ctx.owner, field: `${ctx.field}.${field}` });
   if ('rate' in o) {
-    checkOptions(ctx.owner, v, { rate: is.plainObject, window: window }, {});
+    is.object({ rate: is.plainObject, window: window })(v, ctx);
     return {
       kind: 'rate',
       selector: rateSelector(o.rate, sub('rate')),
@@ -147,11 +142,11 @@ const expressionCheck: Check<CheckedExpression> = (v, ctx) => {
     };
   }
   if ('ratio' in o) {
-    const r = checkOptions(ctx.owner, v, { ratio: is.plainObject, window: window });
-    const parts = checkOptions(ctx.owner, r.ratio, {
-      numerator: is.plainObject,
-      denominator: is.plainObject,
-    });
+    const r = is.object({ ratio: is.plainObject, window: window })(v, ctx);
+    const parts = is.object({ numerator: is.plainObject, denominator: is.plainObject })(
+      r.ratio,
+      sub('ratio'),
+    );
     return {
       kind: 'ratio',
       numerator: rateSelector(parts.numerator, sub('ratio.numerator')),
@@ -160,7 +155,7 @@ const expressionCheck: Check<CheckedExpression> = (v, ctx) => {
     };
   }
   if ('quantile' in o) {
-    checkOptions(ctx.owner, v, { quantile: is.ratio, of: is.plainObject, window: window });
+    is.object({ quantile: is.ratio, of: is.plainObject, window: window })(v, ctx);
     return {
       kind: 'quantile',
       q: is.ratio(o.quantile, sub('quantile')),
@@ -169,7 +164,7 @@ const expressionCheck: Check<CheckedExpression> = (v, ctx) => {
     };
   }
   if ('value' in o) {
-    checkOptions(ctx.owner, v, { value: is.plainObject });
+    is.object({ value: is.plainObject })(v, ctx);
     return { kind: 'value', selector: selectorCheck(['gauge'])(o.value, sub('value')) };
   }
   throw new PerfConfigError(ctx.field, 'must have one of rate, ratio, quantile or value', v, {

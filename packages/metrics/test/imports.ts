@@ -1,0 +1,2 @@
+export { isPerfConfigError } from '@perf/core';
+export * from '../src/index.js';
