@@ -33,6 +33,7 @@ const textReq = {
   headers: { ...req.headers, 'content-type': 'application/json' },
   body: bodyText,
 };
+const noBodyReq = { ...req, body: undefined };
 const build = requestKeyBuilder();
 
 await compare(
@@ -45,6 +46,8 @@ await compare(
     { name: 'createRequestKey(req)', fn: () => createRequestKey(req) },
     { name: 'requestKeyBuilder()(req)', fn: () => build(req) },
     { name: 'createRequestKey, JSON text body', fn: () => createRequestKey(textReq) },
+    { name: 'createRequestKey, same request without body', fn: () => createRequestKey(noBodyReq) },
+    { name: 'for scale: JSON.stringify(body) alone', fn: () => JSON.stringify(body) },
   ],
   { iterations: 5_000, rounds: 9 },
 );
