@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The dashboard in headless Chromium (Debian's `chromium`, driven by playwright-core; no browser
  * download): the page loads, its charts redraw with live SSE data, a screenshot is kept in
