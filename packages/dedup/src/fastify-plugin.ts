@@ -1,5 +1,5 @@
 /**
- * `fastifyDedup`: the Fastify plugin (Fastify 4 and 5). It imports nothing from fastify at runtime;
+ * `fastifyDedup`: the Fastify plugin (tested with Fastify 5; it uses the `onRequestAbort` hook, Fastify >= 4.22). It imports nothing from fastify at runtime;
  * the structural types below are what it uses of Fastify's request, reply and instance.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';

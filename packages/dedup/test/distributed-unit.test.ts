@@ -1,9 +1,11 @@
+import { deserialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { Deduplicator, type RedisLike, type RedisSubscriberLike } from '../src/index.js';
 
 /** A fake ioredis pair that records commands (the real protocol is tested in test/integration/). */
 function fakeRedis(options: { setReply?: 'OK' | null; fail?: boolean } = {}) {
   const commands: string[] = [];
+  const published: unknown[] = [];
   const subscriber: RedisSubscriberLike & { quitCalled: boolean } = {
     quitCalled: false,
     subscribe: async (channel: string) => {
@@ -24,11 +26,12 @@ function fakeRedis(options: { setReply?: 'OK' | null; fail?: boolean } = {}) {
     },
     eval: async (_script: string, _n: number, ...args: Array<string | Buffer | number>) => {
       commands.push(`EVAL ${String(args[0])}`);
+      if (args.length === 4) published.push(deserialize(args[3] as Buffer));
       return 1;
     },
     duplicate: () => subscriber,
   };
-  return { redis, subscriber, commands };
+  return { redis, subscriber, commands, published };
 }
 
 describe('distributed mode (unit, fake Redis)', () => {
@@ -41,6 +44,22 @@ describe('distributed mode (unit, fake Redis)', () => {
     expect(dedup.stats().distributed).toMatchObject({ leads: 1, fallbacks: 0 });
     await dedup.close();
     expect(subscriber.quitCalled).toBe(true);
+  });
+
+  it('publishes the value, or "not shared" when it cannot be serialized or the leader failed', async () => {
+    const { redis, published } = fakeRedis();
+    const dedup = new Deduplicator({ distributed: { redis } });
+    await dedup.run('a', async () => ({ at: new Date(0) }));
+    const fn = () => 1;
+    await expect(dedup.run('b', async () => ({ fn }))).resolves.toEqual({ fn }); // the leader still gets it
+    await expect(dedup.run('c', async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    await new Promise((r) => setImmediate(r));
+    expect(published).toEqual([
+      { k: 'a', ok: true, v: { at: new Date(0) } },
+      { k: 'b', ok: false },
+      { k: 'c', ok: false },
+    ]);
+    await dedup.close();
   });
 
   it('skips Redis for calls that bypassed the full local table', async () => {
