@@ -2,7 +2,7 @@
  * `dedupMiddleware`: node:http and Express-style `(req, res, next)`. Identical concurrent requests
  * (GET/HEAD by default) run the handler once; joiners receive the same status, headers and body bytes.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import {
   type CapturedResponse,
   type DedupHttpOptions,
@@ -91,6 +91,14 @@ function captureResponse(
     };
     const write = res.write;
     const end = res.end;
+    const writeHead = res.writeHead;
+    // Headers passed to writeHead() (without a setHeader() first) never reach getHeaders(): record them.
+    let headHeaders: OutgoingHttpHeaders | undefined;
+    res.writeHead = function (this: ServerResponse, status: number, ...rest: unknown[]) {
+      const given = typeof rest[0] === 'string' ? rest[1] : rest[0];
+      if (given !== undefined && given !== null) headHeaders = normalizeHeaders(given);
+      return (writeHead as (...args: unknown[]) => ServerResponse).call(this, status, ...rest);
+    } as ServerResponse['writeHead'];
     res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
       record(chunk, rest[0]);
       return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
@@ -102,14 +110,16 @@ function captureResponse(
     const restore = (): void => {
       res.write = write;
       res.end = end;
+      res.writeHead = writeHead;
       res.off('finish', onFinish);
       res.off('close', onClose);
     };
     const onFinish = (): void => {
       restore();
-      const headers = res.getHeaders();
+      const headers: OutgoingHttpHeaders = { ...res.getHeaders(), ...headHeaders };
       resolve({
         status: res.statusCode,
+        statusMessage: res.statusMessage,
         headers,
         body: Buffer.concat(chunks),
         shareable: !overflow && isShareable(headers, opts.buildKey.coveredHeaders),
@@ -127,6 +137,31 @@ function captureResponse(
 
 function replay(res: ServerResponse, captured: CapturedResponse): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(captured.status, replayHeaders(captured.headers));
+  const headers = replayHeaders(captured.headers);
+  if (captured.statusMessage) res.writeHead(captured.status, captured.statusMessage, headers);
+  else res.writeHead(captured.status, headers);
   res.end(captured.body);
+}
+
+/** writeHead() takes headers as an object, `[[name, value], ...]` or `[name, value, ...]`. */
+function normalizeHeaders(given: unknown): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  if (Array.isArray(given)) {
+    const pairs: unknown[][] = Array.isArray(given[0])
+      ? (given as unknown[][])
+      : Array.from({ length: given.length >> 1 }, (_, i) => [given[2 * i], given[2 * i + 1]]);
+    for (const [name, value] of pairs) {
+      if (typeof name !== 'string') continue;
+      const key = name.toLowerCase();
+      const previous = out[key];
+      const text = String(value);
+      out[key] =
+        previous === undefined ? text : [...(Array.isArray(previous) ? previous : [String(previous)]), text];
+    }
+  } else if (typeof given === 'object' && given !== null) {
+    for (const [name, value] of Object.entries(given)) {
+      if (value !== undefined) out[name.toLowerCase()] = value as OutgoingHttpHeaders[string];
+    }
+  }
+  return out;
 }

@@ -10,6 +10,8 @@ import { type RequestKeyBuilder, type RequestKeyOptions, requestKeyBuilder } fro
 /** The response a leader produced, as its joiners receive it. */
 export interface CapturedResponse {
   status: number;
+  /** The reason phrase, when the leader set one (node:http). */
+  statusMessage?: string;
   headers: OutgoingHttpHeaders;
   body: Buffer;
   /** False when the response must not reach other callers (per-user, too large, streamed). */

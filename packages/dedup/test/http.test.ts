@@ -37,6 +37,7 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
 
 interface Reply {
   status: number;
+  statusText: string;
   body: string;
   headers: Record<string, string>;
 }
@@ -47,7 +48,7 @@ async function get(url: string, headers?: Record<string, string>, method = 'GET'
   res.headers.forEach((v, k) => {
     out[k] = v;
   });
-  return { status: res.status, body: await res.text(), headers: out };
+  return { status: res.status, statusText: res.statusText, body: await res.text(), headers: out };
 }
 
 /** Sends `n` requests at once; releases the handler once `followers` have joined. */
@@ -335,6 +336,67 @@ describe('dedupMiddleware (plain node:http)', () => {
     expect(replies.map((r) => r.body)).toEqual(['plain', 'plain', '', '']);
     expect(replies[3]?.headers['content-type']).toBe('text/plain');
     await mw.deduplicator.close();
+  });
+});
+
+describe('dedupMiddleware with headers given to writeHead()', () => {
+  it.each([
+    ['an object', { 'Content-Type': 'text/x-test', 'X-Run': '1' }],
+    ['a flat array', ['Content-Type', 'text/x-test', 'X-Run', '1']],
+    [
+      'pairs',
+      [
+        ['Content-Type', 'text/x-test'],
+        ['X-Run', '1'],
+      ],
+    ],
+  ])('replays headers passed as %s', async (_label, headers) => {
+    const gate = deferred<undefined>();
+    let calls = 0;
+    const mw = dedupMiddleware();
+    const url = await listen((req, res) =>
+      mw(req, res, async () => {
+        calls++;
+        await gate.promise;
+        res.writeHead(200, 'Fine', headers as never);
+        res.end('body');
+      }),
+    );
+    const replies = await burst(
+      mw.deduplicator,
+      gate,
+      Array.from({ length: 3 }, () => () => get(`${url}/h`)),
+      2,
+    );
+    expect(calls).toBe(1);
+    for (const r of replies) {
+      expect(r.headers['content-type']).toBe('text/x-test');
+      expect(r.headers['x-run']).toBe('1');
+      expect(r.statusText).toBe('Fine');
+      expect(r.body).toBe('body');
+    }
+  });
+
+  it('does not share a Set-Cookie given to writeHead()', async () => {
+    const gate = deferred<undefined>();
+    let calls = 0;
+    const mw = dedupMiddleware();
+    const url = await listen((req, res) =>
+      mw(req, res, async () => {
+        const n = ++calls;
+        await gate.promise;
+        res.writeHead(200, { 'Set-Cookie': 'sid=1' });
+        res.end(`run ${n}`);
+      }),
+    );
+    const replies = await burst(
+      mw.deduplicator,
+      gate,
+      Array.from({ length: 2 }, () => () => get(`${url}/c`)),
+      1,
+    );
+    expect(calls).toBe(2);
+    expect(replies.map((r) => r.body).sort()).toEqual(['run 1', 'run 2']);
   });
 });
 
