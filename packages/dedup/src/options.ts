@@ -68,6 +68,7 @@ const DISTRIBUTED_SHAPE = {
   pollMs: withDefault(is.positiveNumber, 250),
   commandTimeoutMs: withDefault(is.positiveNumber, 1000),
   maxResultBytes: withDefault(is.positiveInteger, 1024 * 1024),
+  outageBackoffMs: withDefault(is.nonNegativeNumber, 1000),
 };
 
 const DEDUP_SHAPE = {

@@ -50,6 +50,8 @@ export interface DistributedOptions {
   commandTimeoutMs?: number;
   /** Largest serialized result published to followers. Default 1 MiB. */
   maxResultBytes?: number;
+  /** After a Redis failure, calls run locally without trying Redis for this long. Default 1000. */
+  outageBackoffMs?: number;
 }
 
 /** Counters of distributed mode, in `stats().distributed`. */
@@ -101,6 +103,9 @@ export class RedisCoordinator {
   /** One waiter per key: local deduplication already leaves one caller per key per instance. */
   readonly #waiters = new Map<string, Waiter>();
   #subscribed: Promise<void> | undefined;
+  /** Until when calls skip Redis after it failed (`outageBackoffMs`). */
+  #downUntil = 0;
+  readonly #outageBackoffMs: number;
   #closed = false;
   readonly stats: DistributedStats = { leads: 0, remoteResults: 0, fallbacks: 0, redisErrors: 0 };
 
@@ -128,6 +133,7 @@ export class RedisCoordinator {
     this.#pollMs = options.pollMs;
     this.#commandTimeoutMs = options.commandTimeoutMs;
     this.#maxResultBytes = options.maxResultBytes;
+    this.#outageBackoffMs = options.outageBackoffMs;
     this.#clock = clock;
   }
 
@@ -141,7 +147,12 @@ export class RedisCoordinator {
    * @throws whatever `fn` throws when this instance ran it; `signal.reason` when aborted while waiting.
    */
   async execute<T>(key: string, fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
-    if (!(await this.#ensureSubscribed())) return this.#fallback(fn, signal);
+    // While Redis is failing, run locally at once instead of paying a timeout per call.
+    if (this.#clock.now() < this.#downUntil) return this.#fallback(fn, signal);
+    if (!(await this.#ensureSubscribed())) {
+      this.#markDown();
+      return this.#fallback(fn, signal);
+    }
     let envelope: Envelope | undefined;
     let wake: (() => void) | undefined;
     const waiter: Waiter = {
@@ -164,6 +175,7 @@ export class RedisCoordinator {
             (await this.#command(this.#redis.set(this.lockKey(key), token, 'PX', this.#lockTtlMs, 'NX'))) ===
             'OK';
         } catch {
+          this.#markDown();
           return await this.#fallback(fn, signal);
         }
         if (acquired) {
@@ -203,6 +215,10 @@ export class RedisCoordinator {
     } finally {
       this.#forget(key, waiter);
     }
+  }
+
+  #markDown(): void {
+    this.#downUntil = this.#clock.now() + this.#outageBackoffMs;
   }
 
   #forget(key: string, waiter: Waiter): void {

@@ -1,4 +1,5 @@
 import { deserialize } from 'node:v8';
+import { ManualClock } from '@perf/core';
 import { describe, expect, it } from 'vitest';
 import { Deduplicator, type RedisLike, type RedisSubscriberLike } from '../src/index.js';
 
@@ -77,11 +78,19 @@ describe('distributed mode (unit, fake Redis)', () => {
     await dedup.close();
   });
 
-  it('runs locally when Redis fails, and counts it', async () => {
-    const { redis } = fakeRedis({ fail: true });
-    const dedup = new Deduplicator({ distributed: { redis } });
+  it('runs locally when Redis fails, then skips Redis for outageBackoffMs', async () => {
+    const clock = new ManualClock();
+    const { redis, commands } = fakeRedis({ fail: true });
+    const dedup = new Deduplicator({ clock, distributed: { redis, outageBackoffMs: 500 } });
     await expect(dedup.run('k', async () => 'local')).resolves.toBe('local');
     expect(dedup.stats().distributed).toMatchObject({ fallbacks: 1, redisErrors: 1, leads: 0 });
+    const tried = commands.length;
+    await expect(dedup.run('k', async () => 'local again')).resolves.toBe('local again');
+    expect(commands.length).toBe(tried); // Redis not even tried during the backoff
+    clock.advance(500);
+    await dedup.run('k', async () => 'retry');
+    expect(commands.length).toBeGreaterThan(tried);
+    expect(dedup.stats().distributed).toMatchObject({ fallbacks: 3, redisErrors: 2 });
     await dedup.close();
   });
 
