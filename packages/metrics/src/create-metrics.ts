@@ -19,6 +19,7 @@ import { AlertManager } from './alert-manager.js';
 import type { AlertNotifier } from './alert-notifier.js';
 import { type AlertRule, checkAlertRule } from './alert-rule.js';
 import { BearerAuth } from './bearer-auth.js';
+import { CoarseClock } from './coarse-clock.js';
 import { Dashboard, type DashboardSnapshot } from './dashboard.js';
 import { recordEvents } from './event-recorder.js';
 import { type HttpMetricsOptions, HttpRecorder } from './http-red.js';
@@ -186,6 +187,7 @@ export class Metrics {
   readonly #http: HttpRecorder;
   readonly #unsubscribe: () => void;
   readonly #clock: Clock;
+  readonly #coarse: CoarseClock | undefined;
   #closed = false;
 
   /** @internal use `createMetrics()` */
@@ -202,8 +204,11 @@ export class Metrics {
     });
     this.registry = registry;
     this.prefix = o.prefix;
-    this.#clock = o.clock;
-    const clock = o.clock;
+    // With the real clock, events read a coarse clock (a field read instead of Date.now()).
+    const coarse = o.clock === systemClock ? new CoarseClock() : undefined;
+    this.#coarse = coarse;
+    const clock: Clock = coarse ?? o.clock;
+    this.#clock = clock;
     let aggregates: Aggregates | undefined;
     try {
       this.#std = new StandardMetrics({
@@ -216,6 +221,7 @@ export class Metrics {
         collectHitRatio: (gauge) => collectHitRatio(gauge, aggregates),
       });
     } catch (error) {
+      coarse?.stop();
       throw new PerfConfigError(
         'registry',
         'must not already hold metrics with these names (use another prefix or registry)',
@@ -295,6 +301,7 @@ export class Metrics {
     this.#unsubscribe();
     this.#dashboard.close();
     await this.alerts.close();
+    this.#coarse?.stop();
     this.#std.unregister(this.registry);
   }
 

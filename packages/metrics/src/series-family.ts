@@ -9,6 +9,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CardinalityGuard } from './cardinality-guard.js';
+import { bulkSupported, EntryHandle, type ExemplarValue } from './histogram-sink.js';
 import type { AnyRegistry } from './render.js';
 import { WindowedCounter } from './windowed-counter.js';
 import { WindowedLatency } from './windowed-latency.js';
@@ -172,23 +173,35 @@ export class CounterFamily extends Family<CounterSeries> {
   }
 }
 
-/** A histogram series: its label set and a sliding latency window. */
+/** A histogram series: its label set, observations not yet handed to prom-client, and a latency window. */
 export class HistogramSeries {
   readonly labels: Labels;
   readonly window = new WindowedLatency();
+  /** Per prom-client bucket, the last slot above every bound. */
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+  exemplars: (ExemplarValue | undefined)[] | undefined;
+  readonly sink: EntryHandle;
 
-  constructor(labels: Labels) {
+  constructor(labels: Labels, buckets: number, sink: EntryHandle) {
     this.labels = labels;
+    this.counts = new Float64Array(buckets + 1);
+    this.sink = sink;
   }
 }
 
 export class HistogramFamily extends Family<HistogramSeries> {
   readonly metric: Histogram<string>;
   readonly exemplars: boolean;
+  readonly #bounds: readonly number[];
+  /** Bulk path (see histogram-sink.ts) unless this prom-client stores histograms differently. */
+  readonly #bulk = bulkSupported();
 
   constructor(init: FamilyInit & { buckets: readonly number[]; exemplars: boolean }) {
     super(init);
     this.exemplars = init.exemplars;
+    this.#bounds = [...init.buckets];
     this.metric = new Histogram({
       name: init.name,
       help: init.help,
@@ -196,17 +209,41 @@ export class HistogramFamily extends Family<HistogramSeries> {
       buckets: [...init.buckets],
       registers: [init.registry as Registry],
       enableExemplars: init.exemplars,
+      collect: () => this.flush(),
     });
   }
 
   protected createSeries(labels: Labels): HistogramSeries {
-    return new HistogramSeries(labels);
+    return new HistogramSeries(labels, this.#bounds.length, new EntryHandle(this.metric, labels));
+  }
+
+  /** Hands counted observations to prom-client (runs on every collect). */
+  flush(): void {
+    for (const s of this.all()) {
+      if (s.count === 0) continue;
+      s.sink.add(this.#bounds, s.counts, s.sum, s.count, s.exemplars);
+      s.counts.fill(0);
+      s.sum = 0;
+      s.count = 0;
+      s.exemplars = undefined;
+    }
   }
 
   /** Records `seconds` on the series; `traceId` (a sampled span's) becomes the bucket's exemplar. */
   observe(series: HistogramSeries, seconds: number, now: number, traceId?: string): void {
     const value = seconds >= 0 && Number.isFinite(seconds) ? seconds : 0;
-    if (this.exemplars) {
+    if (this.#bulk) {
+      const bounds = this.#bounds;
+      let b = 0;
+      while (b < bounds.length && value > bounds[b]!) b++;
+      series.counts[b]! += 1;
+      series.sum += value;
+      series.count += 1;
+      if (traceId !== undefined && this.exemplars) {
+        series.exemplars ??= [];
+        series.exemplars[b] = { labelSet: { trace_id: traceId }, value, timestamp: Date.now() / 1000 };
+      }
+    } else if (this.exemplars) {
       this.metric.observe(
         traceId === undefined
           ? { labels: series.labels, value }
