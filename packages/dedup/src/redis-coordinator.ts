@@ -83,6 +83,11 @@ if redis.call('get', KEYS[1]) == ARGV[1] then released = redis.call('del', KEYS[
 redis.call('publish', KEYS[2], ARGV[2])
 return released`;
 
+/** Compare-and-delete without publishing: hands a lock back when this instance will not run `fn`. */
+const UNLOCK = `
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0`;
+
 const EXTEND = `
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0`;
@@ -180,19 +185,14 @@ export class RedisCoordinator {
         }
         if (acquired) {
           this.#forget(key, waiter);
-          if (signal.aborted) {
-            // Cancelled (or closed) while the lock request was on its way: hand the lock straight back.
-            this.#command(
-              this.#redis.eval(
-                RELEASE,
-                2,
-                this.lockKey(key),
-                this.#channel,
-                token,
-                this.#encode({ k: key, ok: false })!,
-              ),
-            ).catch(() => {});
-            throw signal.reason ?? new PerfAbortError();
+          const early: Envelope | undefined = envelope;
+          if (signal.aborted || early?.ok) {
+            // Cancelled (or closed) while the lock request was on its way, or the result arrived
+            // meanwhile: hand the lock straight back, telling nobody (waiters re-try the lock).
+            this.#command(this.#redis.eval(UNLOCK, 1, this.lockKey(key), token)).catch(() => {});
+            if (signal.aborted) throw signal.reason ?? new PerfAbortError();
+            this.stats.remoteResults++;
+            return early!.v as T;
           }
           return await this.#lead(key, token, fn, signal);
         }

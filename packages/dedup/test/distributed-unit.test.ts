@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Deduplicator, type RedisLike, type RedisSubscriberLike } from '../src/index.js';
 
 /** A fake ioredis pair that records commands (the real protocol is tested in test/integration/). */
-function fakeRedis(options: { setReply?: 'OK' | null; fail?: boolean } = {}) {
+function fakeRedis(options: { setReply?: 'OK' | null; fail?: boolean; setGate?: Promise<void> } = {}) {
   const commands: string[] = [];
   const published: unknown[] = [];
   const subscriber: RedisSubscriberLike & { quitCalled: boolean } = {
@@ -22,11 +22,12 @@ function fakeRedis(options: { setReply?: 'OK' | null; fail?: boolean } = {}) {
   const redis: RedisLike & { duplicate: () => RedisSubscriberLike } = {
     set: async (key: string) => {
       commands.push(`SET ${key}`);
+      await options.setGate;
       if (options.fail) throw new Error('connection lost');
       return options.setReply ?? 'OK';
     },
     eval: async (_script: string, _n: number, ...args: Array<string | Buffer | number>) => {
-      commands.push(`EVAL ${String(args[0])}`);
+      commands.push(`EVAL${args.length === 2 ? ' UNLOCK' : ''} ${String(args[0])}`);
       if (args.length === 4) published.push(deserialize(args[3] as Buffer));
       return 1;
     },
@@ -61,6 +62,27 @@ describe('distributed mode (unit, fake Redis)', () => {
       { k: 'c', ok: false },
     ]);
     await dedup.close();
+  });
+
+  it('hands the lock back without publishing when the call was cancelled while taking it', async () => {
+    let openGate!: () => void;
+    const setGate = new Promise<void>((r) => (openGate = r));
+    const { redis, commands, published } = fakeRedis({ setGate });
+    const dedup = new Deduplicator({ distributed: { redis, prefix: 'p:' } });
+    let runs = 0;
+    const call = dedup.run('k', async () => {
+      runs++;
+      return 1;
+    });
+    await new Promise((r) => setImmediate(r));
+    const closing = dedup.close(); // cancels the call while SET NX is on its way
+    openGate();
+    await expect(call).rejects.toThrow(/closed/);
+    await closing;
+    await new Promise((r) => setImmediate(r));
+    expect(runs).toBe(0);
+    expect(commands).toContain('EVAL UNLOCK p:default:lock:k');
+    expect(published).toEqual([]);
   });
 
   it('skips Redis for calls that bypassed the full local table', async () => {
