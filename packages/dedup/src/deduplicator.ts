@@ -24,6 +24,7 @@ import { checkDeduplicatorOptions, checkRunOptions, type DeduplicatorOptions } f
 import { type DistributedStats, RedisCoordinator } from './redis-coordinator.js';
 import { cloneValue, deepFreeze, type ShareMode } from './share.js';
 import { describeSpan, endSpan, runInSpan, startFollowerSpan, startLeaderSpan } from './spans.js';
+import { MAX_TIMER_DELAY_MS, timerDelay } from './timer-delay.js';
 
 /** `stats()` of a Deduplicator: core's `DedupStats` plus a few more counters. */
 export interface DeduplicatorStats extends DedupStats {
@@ -258,7 +259,7 @@ export class Deduplicator implements DeduplicatorContract {
       this.#leaders++;
       this.#flights.set(key, flight as Flight<unknown>);
       if (this.#sweepTimer === undefined) {
-        this.#sweepTimer = this.#clock.setTimeout(this.#sweep, this.#timeoutMs);
+        this.#sweepTimer = this.#clock.setTimeout(this.#sweep, timerDelay(this.#timeoutMs));
       }
       if (channels.dedup.lead.hasSubscribers) {
         channels.dedup.lead.publish({ name: this.name, key, correlationId: this.#correlationId(seq) });
@@ -433,7 +434,7 @@ export class Deduplicator implements DeduplicatorContract {
     for (const flight of this.#flights.values()) {
       const due = flight.startedAt + this.#timeoutMs;
       if (due > now) {
-        this.#sweepTimer = this.#clock.setTimeout(this.#sweep, due - now);
+        this.#sweepTimer = this.#clock.setTimeout(this.#sweep, timerDelay(due - now));
         return;
       }
       this.#abandoned++;
@@ -466,7 +467,8 @@ export class Deduplicator implements DeduplicatorContract {
     const signal = caller.signal;
     if (signal !== undefined) this.#aborts.add(signal, caller as Caller<unknown>);
     const timeoutMs = caller.timeoutMs;
-    if (timeoutMs !== undefined) {
+    // A wait longer than a timer can express (~24.8 days) is bounded by the in-flight limit anyway.
+    if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_DELAY_MS) {
       caller.timer = this.#clock.setTimeout(() => this.#callerTimedOut(caller, timeoutMs), timeoutMs);
     }
     return caller.promise;

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import type { Clock, TimerHandle } from '@perf/core';
 import { PerfAbortError, PerfTimeoutError } from '@perf/core';
+import { timerDelay } from './timer-delay.js';
 
 /** The ioredis client methods distributed mode uses (an ioredis `Redis` fits). */
 export interface RedisLike {
@@ -250,7 +251,7 @@ export class RedisCoordinator {
           );
           extend();
         },
-        Math.max(1, Math.floor(this.#lockTtlMs / 3)),
+        timerDelay(Math.max(1, Math.floor(this.#lockTtlMs / 3))),
       );
     };
     extend();
@@ -322,7 +323,7 @@ export class RedisCoordinator {
         settled = true;
         this.stats.redisErrors++;
         reject(new PerfTimeoutError('Redis command timed out', this.#commandTimeoutMs));
-      }, this.#commandTimeoutMs);
+      }, timerDelay(this.#commandTimeoutMs));
       promise.then(
         (value) => {
           if (settled) return;
@@ -349,7 +350,7 @@ export class RedisCoordinator {
         signal.removeEventListener('abort', done);
         resolve();
       };
-      const timer = this.#clock.setTimeout(done, ms);
+      const timer = this.#clock.setTimeout(done, timerDelay(ms));
       signal.addEventListener('abort', done, { once: true });
       setWake(done);
     });

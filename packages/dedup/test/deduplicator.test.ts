@@ -313,6 +313,14 @@ describe('Deduplicator timeouts', () => {
     expect(clock.pendingTimers).toBeLessThanOrEqual(1);
   });
 
+  it('honours bounds longer than a Node timer can express (no early 1 ms firing)', async () => {
+    const dedup = new Deduplicator({ timeoutMs: 1e12 });
+    const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve('on time'), 30));
+    await expect(dedup.run('k', slow, { timeoutMs: 1e12 })).resolves.toBe('on time');
+    expect(dedup.stats()).toMatchObject({ timeouts: 0, abandoned: 0 });
+    await dedup.close();
+  });
+
   it('sweeps only operations past the limit, oldest first, and re-arms for the next', async () => {
     const clock = new ManualClock();
     const dedup = new Deduplicator({ clock, timeoutMs: 100 });
