@@ -33,7 +33,7 @@ export interface DedupHttpOptions {
   /** Methods deduplicated; others pass straight through. Default `['GET', 'HEAD']`. */
   methods?: string[];
   /**
-   * How the request key is built (`createRequestKey` options). The default key covers `accept`,
+   * How the request key is built (`createRequestKey` options). The default key covers `host`, `accept`,
    * `accept-encoding`, `accept-language`, `range`, `if-none-match`, `if-modified-since` and the
    * identity headers (`authorization`, `cookie`, `x-api-key`).
    */
@@ -47,6 +47,7 @@ export interface DedupHttpOptions {
 }
 
 const DEFAULT_KEY_HEADERS = [
+  'host',
   'accept',
   'accept-encoding',
   'accept-language',

@@ -33,7 +33,10 @@ export interface HeadersLike {
 }
 
 export interface RequestKeyOptions {
-  /** Request headers whose values are part of the key (case-insensitive). Default `['accept', 'accept-encoding', 'accept-language']`. */
+  /**
+   * Request headers whose values are part of the key (case-insensitive). Default
+   * `['host', 'accept', 'accept-encoding', 'accept-language']` (`host`: one server, several sites).
+   */
   headers?: string[];
   /**
    * Headers that identify the caller when `req.identity` is not given; part of the key unless
@@ -59,7 +62,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const headerName = check<string>((v) => typeof v === 'string' && TOKEN.test(v), 'a header name');
 
 const SHAPE = {
-  headers: withDefault(is.arrayOf(headerName), ['accept', 'accept-encoding', 'accept-language']),
+  headers: withDefault(is.arrayOf(headerName), ['host', 'accept', 'accept-encoding', 'accept-language']),
   identityHeaders: withDefault(is.arrayOf(headerName), ['authorization', 'cookie', 'x-api-key']),
   shareAcrossIdentities: withDefault(is.boolean, false),
   allowUnsafeMethods: withDefault(is.boolean, false),

@@ -46,6 +46,8 @@ describe('createRequestKey', () => {
       createRequestKey({ method: 'GET', url: '/x?a=1=' }),
       createRequestKey({ method: 'GET', url: '/x?a' }),
       createRequestKey({ method: 'GET', url: '/x', headers: { accept: 'text/html' } }),
+      createRequestKey({ method: 'GET', url: '/x', headers: { host: 'a.example' } }),
+      createRequestKey({ method: 'GET', url: '/x', headers: { host: 'b.example' } }),
       createRequestKey({ method: 'PUT', url: '/x', body: { a: 1 } }),
       createRequestKey({ method: 'PUT', url: '/x', body: { a: '1' } }),
       createRequestKey({ method: 'PUT', url: '/x', body: '{"a":1}' }),
