@@ -3,10 +3,12 @@
  * created with, metric by metric, giving the event loop a turn whenever a slice has run longer
  * than `sliceMs`, so a large registry does not stall the process for the whole scrape.
  *
- * prom-client's own `metrics()` in OpenMetrics mode renames counters in place (it strips
- * `_total` from `metric.name` for good), which would break a later Prometheus-text scrape of the
- * same registry. Here the OpenMetrics name is set only for the one metric being written and
- * restored right after; renders run one at a time so two scrapes never see each other's rename.
+ * Large metrics are written in chunks of samples (prom-client still formats every line: each chunk
+ * goes through a one-metric view registry), so one metric with 100,000 series does not block either.
+ *
+ * prom-client's own `metrics()` in OpenMetrics mode renames counters in place (it strips `_total`
+ * from `metric.name` for good), which would break a later Prometheus-text scrape of the same
+ * registry. Here the OpenMetrics name is given only to the view, never written to the metric.
  */
 import { performance } from 'node:perf_hooks';
 import { Registry, type RegistryContentType } from 'prom-client';
@@ -26,10 +28,23 @@ export const CONTENT_TYPES: Record<ExpositionFormat, RegistryContentType> = {
   openmetrics: Registry.OPENMETRICS_CONTENT_TYPE,
 };
 
+interface MetricData {
+  name: string;
+  help: string;
+  type: string;
+  aggregator?: string;
+  values?: unknown[];
+}
+
 interface RenderableMetric {
   name: string;
   type: string;
+  get(): Promise<MetricData>;
+  getForPromString?(): Promise<MetricData>;
 }
+
+/** Samples formatted per step; the event loop gets a turn between steps once a slice ran `sliceMs`. */
+const CHUNK = 2000;
 
 const originalNames = new WeakMap<object, string>();
 
@@ -63,11 +78,17 @@ export class RegistryRenderer {
     const om = format === 'openmetrics';
     const view = createRegistry(CONTENT_TYPES[format]);
     const defaults = defaultLabelsOf(this.#registry);
-    if (defaults) view.setDefaultLabels(defaults);
     const parts: string[] = [];
     const start = performance.now();
     let sliceStart = start;
     let longest = 0;
+    const pause = async () => {
+      const now = performance.now();
+      if (now - sliceStart < this.#sliceMs) return;
+      longest = Math.max(longest, now - sliceStart);
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    };
     const metrics = this.#registry.getMetricsAsArray() as unknown as RenderableMetric[];
     for (const metric of metrics) {
       let original = originalNames.get(metric);
@@ -76,21 +97,22 @@ export class RegistryRenderer {
         originalNames.set(metric, original);
       }
       const name = om && metric.type === 'counter' ? original.replace(/_total$/, '') : original;
-      view.clear();
-      if (defaults) view.setDefaultLabels(defaults);
-      metric.name = name;
-      try {
-        view.registerMetric(metric as never);
-        parts.push(await view.getSingleMetricAsString(name));
-      } finally {
-        metric.name = original;
+      const data = await (metric.getForPromString ? metric.getForPromString() : metric.get());
+      const values = data.values ?? [];
+      const chunks: string[] = [];
+      for (let from = 0; from === 0 || from < values.length; from += CHUNK) {
+        const chunk = values.length <= CHUNK ? values : values.slice(from, from + CHUNK);
+        const proxy = { name, help: data.help, type: data.type, aggregator: data.aggregator };
+        const snapshot = { ...data, name, values: chunk };
+        view.clear();
+        if (defaults) view.setDefaultLabels(defaults);
+        view.registerMetric(Object.assign(proxy, { get: async () => snapshot }) as never);
+        const text = await view.getSingleMetricAsString(name);
+        // Later chunks of the same metric drop their repeated # HELP and # TYPE lines.
+        chunks.push(from === 0 ? text : text.slice(text.indexOf('\n', text.indexOf('\n') + 1) + 1));
+        await pause();
       }
-      const now = performance.now();
-      if (now - sliceStart >= this.#sliceMs) {
-        longest = Math.max(longest, now - sliceStart);
-        await new Promise((resolve) => setImmediate(resolve));
-        sliceStart = performance.now();
-      }
+      parts.push(chunks.join('\n'));
     }
     const end = performance.now();
     longest = Math.max(longest, end - sliceStart);
