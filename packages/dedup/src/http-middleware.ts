@@ -74,20 +74,31 @@ function captureResponse(
   return new Promise<CapturedResponse>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let overflow = false;
+    // Set once the response is known not to be shareable: joiners are released at that moment (to run
+    // the handler themselves) instead of waiting for the leader to finish, and buffering stops.
+    let released = false;
+    let headersChecked = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      chunks.length = 0;
+      resolve({ status: res.statusCode, headers: {}, body: Buffer.alloc(0), shareable: false });
+    };
+    const checkHeaders = (): void => {
+      if (headersChecked) return;
+      headersChecked = true;
+      if (!isShareable({ ...res.getHeaders(), ...headHeaders }, opts.buildKey.coveredHeaders)) release();
+    };
     const record = (chunk: unknown, encoding: unknown): void => {
-      if (overflow || chunk === undefined || chunk === null || typeof chunk === 'function') return;
+      checkHeaders();
+      if (released || chunk === undefined || chunk === null || typeof chunk === 'function') return;
       const buffer =
         typeof chunk === 'string'
           ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
           : Buffer.from(chunk as Uint8Array);
       size += buffer.byteLength;
-      if (size > opts.maxResponseBytes) {
-        overflow = true;
-        chunks.length = 0;
-      } else {
-        chunks.push(buffer);
-      }
+      if (size > opts.maxResponseBytes) release();
+      else chunks.push(buffer);
     };
     const write = res.write;
     const end = res.end;
@@ -97,7 +108,9 @@ function captureResponse(
     res.writeHead = function (this: ServerResponse, status: number, ...rest: unknown[]) {
       const given = typeof rest[0] === 'string' ? rest[1] : rest[0];
       if (given !== undefined && given !== null) headHeaders = normalizeHeaders(given);
-      return (writeHead as (...args: unknown[]) => ServerResponse).call(this, status, ...rest);
+      const result = (writeHead as (...args: unknown[]) => ServerResponse).call(this, status, ...rest);
+      checkHeaders();
+      return result;
     } as ServerResponse['writeHead'];
     res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
       record(chunk, rest[0]);
@@ -116,18 +129,19 @@ function captureResponse(
     };
     const onFinish = (): void => {
       restore();
+      if (released) return;
       const headers: OutgoingHttpHeaders = { ...res.getHeaders(), ...headHeaders };
       resolve({
         status: res.statusCode,
         statusMessage: res.statusMessage,
         headers,
         body: Buffer.concat(chunks),
-        shareable: !overflow && isShareable(headers, opts.buildKey.coveredHeaders),
+        shareable: isShareable(headers, opts.buildKey.coveredHeaders),
       });
     };
     const onClose = (): void => {
       restore();
-      reject(new Error('dedupMiddleware: the leading response closed before it finished'));
+      if (!released) reject(new Error('dedupMiddleware: the leading response closed before it finished'));
     };
     res.once('finish', onFinish);
     res.once('close', onClose);

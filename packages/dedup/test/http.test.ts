@@ -142,6 +142,38 @@ describe('dedupMiddleware (Express)', () => {
     expect(replies.map((r) => r.body).sort()).toEqual(['run 1', 'run 2', 'run 3']);
   });
 
+  it('releases joiners as soon as the leading response shows it is per-user, not when it ends', async () => {
+    const dedup = new Deduplicator();
+    const gate = deferred<undefined>();
+    const leaderEnd = deferred<undefined>();
+    let calls = 0;
+    const app = express();
+    app.use(dedupMiddleware({ deduplicator: dedup }));
+    app.get('/me', async (_req, res) => {
+      const n = ++calls;
+      await gate.promise;
+      if (n === 1) {
+        res.setHeader('set-cookie', 'sid=1');
+        res.write('leader ');
+        await leaderEnd.promise; // the leader keeps streaming
+        res.end('done');
+      } else {
+        res.send(`run ${n}`);
+      }
+    });
+    const url = await listen(app);
+    const before = dedup.stats().followers;
+    const leader = get(`${url}/me`);
+    await waitFor(() => calls === 1, 'the leader');
+    const joiners = [get(`${url}/me`), get(`${url}/me`)];
+    await waitFor(() => dedup.stats().followers - before >= 2, 'joiners');
+    gate.resolve(undefined);
+    // The joiners finish while the leader is still writing.
+    expect((await Promise.all(joiners)).map((r) => r.body).sort()).toEqual(['run 2', 'run 3']);
+    leaderEnd.resolve(undefined);
+    expect((await leader).body).toBe('leader done');
+  });
+
   it('shares a response that varies only on headers the key covers', async () => {
     const { url, dedup, calls, gate } = await expressApp((res, n) => {
       res.set('vary', 'Accept-Encoding, Accept').send(`run ${n}`);
