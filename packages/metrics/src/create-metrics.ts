@@ -210,6 +210,7 @@ export class Metrics {
     const clock: Clock = coarse ?? o.clock;
     this.#clock = clock;
     let aggregates: Aggregates | undefined;
+    const before = new Set<unknown>(registry.getMetricsAsArray());
     try {
       this.#std = new StandardMetrics({
         registry,
@@ -222,6 +223,10 @@ export class Metrics {
       });
     } catch (error) {
       coarse?.stop();
+      // Take back the families registered before the clash, so a failed call leaves nothing behind.
+      for (const metric of registry.getMetricsAsArray()) {
+        if (!before.has(metric)) registry.removeSingleMetric(metric.name);
+      }
       throw new PerfConfigError(
         'registry',
         'must not already hold metrics with these names (use another prefix or registry)',

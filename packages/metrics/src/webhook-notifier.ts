@@ -67,7 +67,11 @@ export function webhookNotifier(options: WebhookNotifierOptions): WebhookNotifie
     backoffMs: withDefault(is.positiveNumber, 500),
     maxBackoffMs: withDefault(is.positiveNumber, 30_000),
     maxQueue: withDefault(is.positiveInteger, 100),
-    clock: withDefault((v) => v as Clock, systemClock),
+    clock: withDefault((v, ctx) => {
+      if (typeof (v as Clock | null)?.now === 'function' && typeof (v as Clock).setTimeout === 'function')
+        return v as Clock;
+      throw new PerfConfigError(ctx.field, 'must be a Clock', v, { owner: ctx.owner });
+    }, systemClock),
     fetch: optional(is.function),
   });
   const doFetch = (o.fetch as typeof fetch | undefined) ?? globalThis.fetch;
