@@ -46,6 +46,8 @@ export interface WriteSpec {
 
 /** Keys recently written or deleted, remembered so a factory that started earlier does not overwrite them. */
 const MAX_TOUCHED = 10_000;
+/** Missed writes replayed at once after an outage. */
+const REPLAY_CHUNK = 64;
 /** Most background refreshes (eager or soft-timeout) in flight at once. */
 export const MAX_REFRESHING = 1_000;
 
@@ -343,8 +345,10 @@ export class CacheCore {
             counters.l3.sets++;
             this.#pending.keys.delete(key);
             if (!this.#pending.empty) void this.resync(); // Redis answers again
-          } else {
-            this.#markPending(key);
+          } else if (spec.reason === 'set' || spec.reason === 'warm') {
+            // An explicit write Redis missed is replayed later. A factory's value that missed Redis
+            // leaves Redis no staler than it was, so it is not tracked.
+            this.#markPending(key, spec.createdAt, true);
           }
         }),
       );
@@ -386,8 +390,8 @@ export class CacheCore {
     }
   }
 
-  #markPending(key: string): void {
-    this.#pending.addKey(key);
+  #markPending(key: string, at: number, rewrite: boolean): void {
+    this.#pending.addKey(key, at, rewrite);
   }
 
   /** True when Redis may hold an outdated copy of `key` (it missed a write, delete or invalidation). */
@@ -400,7 +404,8 @@ export class CacheCore {
 
   /** Deletes `key` from every tier; resolves true when any tier had it. */
   async remove(key: string, eventNs: string): Promise<boolean> {
-    this.#touch(key, this.stamp());
+    const at = this.stamp();
+    this.#touch(key, at);
     const counters = this.counters;
     let existed = false;
     if (this.l1?.delete(key)) {
@@ -425,7 +430,7 @@ export class CacheCore {
       pending.push(
         this.l3.delete(key).then((had) => {
           if (had === UNAVAILABLE) {
-            this.#markPending(key);
+            this.#markPending(key, at, false);
           } else {
             this.#pending.keys.delete(key);
             if (had) {
@@ -536,26 +541,53 @@ export class CacheCore {
   }
 
   async #resync(): Promise<void> {
-    this.counters.resyncs++;
-    const l3 = this.l3;
-    if (l3 !== undefined && !(await this.#replay(l3))) return; // still down: the next reconnect tries again
+    // 1. Take what Redis missed, with the local copies of the missed writes.
+    const pending = this.#pending;
+    const keys: Array<{ key: string; at: number; bytes: Uint8Array | undefined; ttlMs: number }> = [];
+    for (const [key, { at, rewrite }] of pending.keys) {
+      const now = this.clock.now();
+      if (!rewrite) {
+        keys.push({ key, at, bytes: undefined, ttlMs: 0 });
+        continue;
+      }
+      let bytes: Uint8Array | undefined;
+      let createdAt = at;
+      let until = 0;
+      const e = this.l1?.get(key);
+      if (e !== undefined && now < e.l1Until && now < e.staleUntil) {
+        bytes = encodeEntry(e, this.serializer);
+        createdAt = e.createdAt;
+        until = e.staleUntil;
+      } else if (this.l2 !== undefined) {
+        const raw = await this.l2.get(key).catch(() => undefined);
+        const decoded = raw === undefined || raw === null ? undefined : this.#decode(raw, 'l2', key);
+        if (decoded !== undefined && now < decoded.staleUntil) {
+          bytes = raw as Uint8Array;
+          createdAt = decoded.createdAt;
+          until = decoded.staleUntil;
+        }
+      }
+      keys.push({ key, at: Math.max(at, createdAt), bytes, ttlMs: until - now });
+    }
+    // 2. Drop L1 and L2: they may have missed other instances' invalidations. Until the replay is
+    //    done, Redis is not read for the pending keys either, so readers go to the factory.
     this.l1?.clear();
     try {
       await this.l2?.clear();
     } catch (error) {
       this.reportError('l2', 'clear', 'other', error);
     }
-  }
-
-  /** Resolves true once Redis (and the bus subscription) answer, false if not within `timeoutMs`. */
-  async ready(timeoutMs: number): Promise<boolean> {
-    if (this.l3 === undefined) return true;
-    if (!(await this.l3.waitReady(timeoutMs))) return false;
-    return this.bus === undefined ? true : this.bus.ready();
+    // 3. Replay into Redis; a write only lands if Redis holds nothing newer (see RedisTier.replay).
+    const l3 = this.l3;
+    if (l3 !== undefined && !(await this.#replay(l3, keys))) return; // still down: the next reconnect tries again
+    this.counters.resyncs++;
   }
 
   /** Replays what Redis missed; false when Redis failed again part-way. */
-  async #replay(l3: RedisTier): Promise<boolean> {
+  async #replay(
+    l3: RedisTier,
+    keys: Array<{ key: string; at: number; bytes: Uint8Array | undefined; ttlMs: number }>,
+  ): Promise<boolean> {
     const pending = this.#pending;
     if (pending.overflowed) {
       // Too much to replay one by one: drop the namespace in Redis instead.
@@ -573,30 +605,31 @@ export class CacheCore {
       pending.tags.delete(tag);
       await this.publish({ kind: 'tags', tags: [tag], at });
     }
-    for (const key of [...pending.keys]) {
-      const now = this.clock.now();
-      let bytes: Uint8Array | undefined;
-      let entry = this.l1?.get(key);
-      if (entry !== undefined && !(now < entry.l1Until && now < entry.staleUntil)) entry = undefined;
-      if (entry !== undefined) {
-        bytes = encodeEntry(entry, this.serializer);
-      } else if (this.l2 !== undefined) {
-        const raw = await this.l2.get(key).catch(() => undefined);
-        const decoded = raw === undefined || raw === null ? undefined : this.#decode(raw, 'l2', key);
-        if (decoded !== undefined && now < decoded.staleUntil) {
-          entry = decoded;
-          bytes = raw as Uint8Array;
-        }
+    // Replayed in parallel chunks (one round trip each on a pipelined connection).
+    for (let i = 0; i < keys.length; i += REPLAY_CHUNK) {
+      const chunk = keys.slice(i, i + REPLAY_CHUNK);
+      const results = await Promise.all(
+        chunk.map(({ key, at, bytes, ttlMs }) =>
+          l3.replay(key, at, bytes !== undefined && ttlMs > 0 ? bytes : undefined, Math.min(l3.ttlMs, ttlMs)),
+        ),
+      );
+      if (results.includes(false)) return false; // Redis failed again; a later replay deletes instead
+      for (const { key, at, bytes } of chunk) {
+        // (a write that missed Redis again during the replay has a newer stamp and stays pending)
+        if ((pending.keys.get(key)?.at ?? 0) <= at) pending.keys.delete(key);
+        // Others drop copies older than the replayed write (a replayed delete needs no notice:
+        // they re-sync on their own reconnect, and dropped their copies when it was made).
+        if (bytes !== undefined) await this.publish({ kind: 'delete', target: key });
       }
-      const ok =
-        entry !== undefined && bytes !== undefined
-          ? await l3.set(key, bytes, Math.min(l3.ttlMs, entry.staleUntil - now))
-          : (await l3.delete(key)) !== UNAVAILABLE;
-      if (!ok) return false;
-      pending.keys.delete(key);
-      await this.publish({ kind: 'delete', target: key });
     }
     return true;
+  }
+
+  /** Resolves true once Redis (and the bus subscription) answer, false if not within `timeoutMs`. */
+  async ready(timeoutMs: number): Promise<boolean> {
+    if (this.l3 === undefined) return true;
+    if (!(await this.l3.waitReady(timeoutMs))) return false;
+    return this.bus === undefined ? true : this.bus.ready();
   }
 
   // ---------------------------------------------------------------- errors and close

@@ -30,6 +30,19 @@ interface GetBatch {
 /** Most keys in one batched MGET. */
 const MAX_BATCH = 500;
 
+/**
+ * Replays a write (ARGV[2] = bytes, ARGV[3] = PX) or a delete (ARGV[2] = '') that missed Redis,
+ * unless the value Redis holds now was created at or after ARGV[1] (another instance's newer
+ * write wins). Reads the createdAt float64 at bytes 4..11 of an entry (see envelope.ts).
+ */
+const REPLAY_SCRIPT = `local cur = redis.call("get", KEYS[1])
+if cur and string.len(cur) >= 37 and string.byte(cur, 1) == 80 and string.byte(cur, 2) == 67 then
+  local created = struct.unpack(">d", string.sub(cur, 4, 11))
+  if created >= tonumber(ARGV[1]) then return 0 end
+end
+if ARGV[2] == "" then redis.call("del", KEYS[1]) else redis.call("set", KEYS[1], ARGV[2], "PX", ARGV[3]) end
+return 1`;
+
 /** Deletes the lock only when it still holds our token (never someone else's lock). */
 const RELEASE_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
@@ -98,7 +111,7 @@ export class RedisTier {
       // are batched into MGET here instead. Command time is bounded by `run`, not per command.
       this.client = new Redis(options.redis, {
         maxRetriesPerRequest: 1,
-        retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1_000),
+        retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 4), 500),
       });
       this.client.on('error', this.#onError);
     } else {
@@ -255,6 +268,20 @@ export class RedisTier {
     const full = this.#valuePrefix + key;
     const result = await this.run('del', key, () => this.client.del(full));
     return result === UNAVAILABLE ? UNAVAILABLE : result > 0;
+  }
+
+  /**
+   * Replays a write (`bytes`) or a delete (`bytes` undefined) stamped `at` that missed Redis, unless
+   * Redis now holds a value created at or after `at`. Resolves false when Redis failed again.
+   */
+  async replay(key: string, at: number, bytes: Uint8Array | undefined, ttlMs: number): Promise<boolean> {
+    const full = this.#valuePrefix + key;
+    const value = bytes === undefined ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const px = String(Math.max(1, Math.ceil(ttlMs)));
+    const result = await this.run('replay', key, () =>
+      this.client.eval(REPLAY_SCRIPT, 1, full, String(at), value, px),
+    );
+    return result !== UNAVAILABLE;
   }
 
   /** Invalidation times of `tags` (0 for a tag never invalidated), or `UNAVAILABLE`. */

@@ -4,8 +4,20 @@
  * Bounded: past `max` items it only remembers that it overflowed, and the re-sync then drops
  * the whole namespace in Redis instead (a miss is always safer than a stale read).
  */
+export interface PendingKey {
+  /** Stamp of the operation that missed Redis. */
+  at: number;
+  /**
+   * True for an explicit `set`/`warm`, which is written back from the local copy. A value a
+   * factory produced is never written back (it can be produced again, and an old one could
+   * overwrite a newer write): its key is only deleted, if Redis holds nothing newer.
+   */
+  rewrite: boolean;
+}
+
 export class PendingSync {
-  readonly keys = new Set<string>();
+  /** key → the latest write or delete of it that missed Redis. */
+  readonly keys = new Map<string, PendingKey>();
   readonly prefixes = new Set<string>();
   readonly tags = new Map<string, number>();
   overflowed = false;
@@ -23,8 +35,11 @@ export class PendingSync {
     return !this.overflowed && this.size === 0;
   }
 
-  addKey(key: string): void {
-    if (this.#room()) this.keys.add(key);
+  /** `rewrite`: the value may be written back (an explicit set); otherwise it is only deleted. */
+  addKey(key: string, at: number, rewrite: boolean): void {
+    const known = this.keys.get(key);
+    if (known !== undefined && known.at > at) return;
+    if (known !== undefined || this.#room()) this.keys.set(key, { at, rewrite });
   }
 
   addPrefix(prefix: string): void {

@@ -74,7 +74,7 @@ export interface TieredCacheStats extends CacheStats {
   lockAcquired: number;
   /** Lock waits that ran out, after which the caller ran the factory itself. */
   lockWaitTimeouts: number;
-  /** Times L1/L2 were dropped because Redis or the bus came back after being away. */
+  /** Completed re-syncs: Redis or the bus came back, missed writes were replayed, L1/L2 dropped. */
   resyncs: number;
   /** Background refreshes started by eager refresh. */
   eagerRefreshes: number;
