@@ -107,6 +107,16 @@ export function resolveHttpOptions(owner: string, options: unknown): ResolvedHtt
 export function keyOf(options: ResolvedHttpOptions, req: HttpRequestLike): string | undefined {
   const method = req.method?.toUpperCase();
   if (method === undefined || !options.methods.has(method)) return undefined;
+  let body: unknown;
+  if (method !== 'GET' && method !== 'HEAD') {
+    // A body is part of the key. One not parsed yet (no body parser ran before us, or Fastify's
+    // onRequest) cannot be keyed, so such a request runs as usual.
+    body = (req as { body?: unknown }).body;
+    const length = req.headers['content-length'];
+    const declared =
+      (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+    if (body === undefined && declared) return undefined;
+  }
   try {
     const identity = options.identity?.(req);
     return options.buildKey({
@@ -114,6 +124,7 @@ export function keyOf(options: ResolvedHttpOptions, req: HttpRequestLike): strin
       url: req.originalUrl ?? req.url,
       headers: req.headers,
       identity,
+      body,
     });
   } catch {
     if (channels.dedup.bypass.hasSubscribers) {

@@ -283,6 +283,49 @@ describe('dedupMiddleware (Express)', () => {
     expect((await leader).body).toBe('run 1');
   });
 
+  it('keys a listed method with a body by the parsed body, and never coalesces an unread one', async () => {
+    const dedup = new Deduplicator();
+    const gate = deferred<undefined>();
+    let calls = 0;
+    const app = express();
+    app.use(express.json());
+    app.use(dedupMiddleware({ deduplicator: dedup, methods: ['PUT'], key: { allowUnsafeMethods: true } }));
+    app.put('/doc', async (req, res) => {
+      const n = ++calls;
+      await gate.promise;
+      res.send(`run ${n}: ${JSON.stringify(req.body)}`);
+    });
+    const url = await listen(app);
+    const put = (body: unknown) =>
+      fetch(`${url}/doc`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.text());
+    const before = dedup.stats().followers;
+    const pending = [put({ a: 1, b: 2 }), put({ b: 2, a: 1 }), put({ a: 2 })];
+    await waitFor(() => calls === 2 && dedup.stats().followers - before === 1, 'two leaders, one joiner');
+    gate.resolve(undefined);
+    const bodies = await Promise.all(pending);
+    expect(bodies[0]).toBe(bodies[1]); // same JSON body, key order aside: one run
+    expect(bodies[2]).toMatch(/"a":2/);
+    expect(calls).toBe(2);
+
+    // Without a body parser in front, a PUT body is unread: no key, so each runs.
+    const raw = dedupMiddleware({ methods: ['PUT'], key: { allowUnsafeMethods: true } });
+    let rawCalls = 0;
+    const rawUrl = await listen((req, res) =>
+      raw(req, res, () => {
+        rawCalls++;
+        req.resume();
+        req.on('end', () => res.end('ok'));
+      }),
+    );
+    await Promise.all([1, 2].map(() => fetch(rawUrl, { method: 'PUT', body: 'x' }).then((r) => r.text())));
+    expect(rawCalls).toBe(2);
+    expect(raw.deduplicator.stats().total).toBe(0);
+  });
+
   it('passes POST (not listed) straight through', async () => {
     const { url, calls, gate } = await expressApp((res, n) => {
       res.send(`run ${n}`);
