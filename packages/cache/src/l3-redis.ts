@@ -128,11 +128,6 @@ export class RedisTier {
     this.client.on('ready', this.#onReady);
   }
 
-  /** The Redis key holding `key`'s value. */
-  valueKey(key: string): string {
-    return this.#valuePrefix + key;
-  }
-
   /** Resolves true once the client is ready, false if it is not within `timeoutMs`. */
   waitReady(timeoutMs: number): Promise<boolean> {
     if (this.ready) return Promise.resolve(true);

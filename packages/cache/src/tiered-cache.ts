@@ -268,11 +268,18 @@ export class TieredCache implements Cache {
     const started = ch.operation.hasSubscribers ? performance.now() : 0;
     const core = this.#core;
     // Every caller (leader or follower) counts one hit or miss, from the shared outcome.
-    const loaded = await core.dedup.run(
-      full,
-      (signal) => this.#load(full, key, factory, o, signal),
-      o.signal === undefined ? undefined : { signal: o.signal },
-    );
+    let loaded: Loaded<T>;
+    try {
+      loaded = await core.dedup.run(
+        full,
+        (signal) => this.#load(full, key, factory, o, signal),
+        o.signal === undefined ? undefined : { signal: o.signal },
+      );
+    } catch (error) {
+      core.counters.misses++;
+      if (started !== 0) this.#operation('getOrSet', started);
+      throw error;
+    }
     const result = loaded.result;
     if (result === 'factory' || result === 'stale') core.counters.misses++;
     else core.counters.hits++;
