@@ -45,13 +45,14 @@ export function dedupMiddleware(options?: DedupHttpOptions): DedupMiddleware {
       key,
       () => {
         led = true;
-        return captureResponse(res, next, opts);
+        return captureResponse(res, opts);
       },
       // A joiner's wait bound only: the leader's request is bounded by the in-flight limit.
       deduplicator.has(key) ? runOptions : undefined,
     );
     if (led) {
-      shared.catch(() => {}); // the leader's own response is already on its way (or failed in its handler)
+      shared.catch(() => {}); // the leader answers its own client; its failures are its handler's
+      next(); // outside the capture, so a handler that throws behaves exactly as without us
       return;
     }
     shared.then(
@@ -65,12 +66,8 @@ export function dedupMiddleware(options?: DedupHttpOptions): DedupMiddleware {
   return Object.assign(middleware, { deduplicator });
 }
 
-/** Lets the handler write the leader's response, and records what it wrote. */
-function captureResponse(
-  res: ServerResponse,
-  next: (error?: unknown) => void,
-  opts: ResolvedHttpOptions,
-): Promise<CapturedResponse> {
+/** Records what the leader's handler writes (the caller then calls `next()`). */
+function captureResponse(res: ServerResponse, opts: ResolvedHttpOptions): Promise<CapturedResponse> {
   return new Promise<CapturedResponse>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -145,7 +142,6 @@ function captureResponse(
     };
     res.once('finish', onFinish);
     res.once('close', onClose);
-    next();
   });
 }
 

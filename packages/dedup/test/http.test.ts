@@ -1,4 +1,10 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { channels, isPerfConfigError } from '@perf/core';
@@ -411,6 +417,23 @@ describe('dedupMiddleware (plain node:http)', () => {
     expect(replies.map((r) => r.body)).toEqual(['plain', 'plain', '', '']);
     expect(replies[3]?.headers['content-type']).toBe('text/plain');
     await mw.deduplicator.close();
+  });
+});
+
+describe('dedupMiddleware around a throwing node:http handler', () => {
+  it("lets the leader's synchronous throw reach its caller, as without the middleware", async () => {
+    const mw = dedupMiddleware();
+    const req = { method: 'GET', url: '/t', headers: {} } as unknown as IncomingMessage;
+    const res = new ServerResponse(req);
+    const boom = new Error('handler bug');
+    expect(() =>
+      mw(req, res, () => {
+        throw boom;
+      }),
+    ).toThrow(boom);
+    expect(mw.deduplicator.stats().inFlight).toBe(1); // until the response ends or closes
+    res.emit('close'); // the connection goes: the key is freed (joiners would run the handler themselves)
+    await waitFor(() => mw.deduplicator.stats().inFlight === 0, 'the key to be freed');
   });
 });
 
