@@ -108,11 +108,11 @@ describe.skipIf(!(await redisAvailable()))('distributed mode (real Redis)', () =
   });
 
   it('extends a live leader lock, so a slow leader is not mistaken for a dead one', async () => {
-    const [a, b] = [instance({}, { lockTtlMs: 200 }), instance({}, { lockTtlMs: 200 })];
+    const [a, b] = [instance({}, { lockTtlMs: 400 }), instance({}, { lockTtlMs: 400 })];
     let runs = 0;
     const fn = async () => {
       runs++;
-      await sleep(700); // several lock lifetimes
+      await sleep(1000); // several lock lifetimes (extended every ~133 ms)
       return 'slow but alive';
     };
     const pa = a.run('k4', fn);
