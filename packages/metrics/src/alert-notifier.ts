@@ -1,4 +1,5 @@
 /** What notifiers receive, and the callback and log notifiers. */
+import { PerfConfigError } from '@perf/core';
 
 export type AlertState = 'pending' | 'firing' | 'resolved';
 
@@ -30,11 +31,16 @@ export interface AlertNotifier {
   close?(): void | Promise<void>;
 }
 
-/** Calls `fn` for every notification. */
+/**
+ * Calls `fn` for every notification.
+ * @throws {PerfConfigError} when `fn` is not a function.
+ */
 export function callbackNotifier(
   fn: (notification: AlertNotification) => void | Promise<void>,
 ): AlertNotifier {
-  if (typeof fn !== 'function') throw new TypeError('callbackNotifier needs a function');
+  if (typeof fn !== 'function') {
+    throw new PerfConfigError('fn', 'must be a function', fn, { owner: 'callbackNotifier' });
+  }
   return { notify: fn };
 }
 

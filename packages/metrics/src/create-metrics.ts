@@ -46,6 +46,11 @@ export interface MetricsOptions {
   prefix?: string;
   /** Distinct values each label of each metric may take before new ones become `__other__`. Default 100. */
   maxLabelValues?: number;
+  /**
+   * Label sets each metric may hold; past it, a new label set is recorded with every label
+   * `__other__` (counted with `label="*"`). Default 10 000.
+   */
+  maxSeriesPerMetric?: number;
   /** Histogram buckets in seconds, ascending. Default 100 µs .. 10 s. */
   buckets?: readonly number[];
   /** Attach the sampled trace id to histogram buckets (OpenMetrics). Default: on for an OpenMetrics registry. */
@@ -110,6 +115,7 @@ const shape = {
     'perf_',
   ),
   maxLabelValues: withDefault(is.positiveInteger, 100),
+  maxSeriesPerMetric: withDefault(is.positiveInteger, 10_000),
   buckets: withDefault(
     (v, ctx) =>
       Array.isArray(v) &&
@@ -186,7 +192,6 @@ export class Metrics {
   readonly #renderer: RegistryRenderer;
   readonly #http: HttpRecorder;
   readonly #unsubscribe: () => void;
-  readonly #clock: Clock;
   readonly #coarse: CoarseClock | undefined;
   #closed = false;
 
@@ -208,7 +213,6 @@ export class Metrics {
     const coarse = o.clock === systemClock ? new CoarseClock() : undefined;
     this.#coarse = coarse;
     const clock: Clock = coarse ?? o.clock;
-    this.#clock = clock;
     let aggregates: Aggregates | undefined;
     const before = new Set<unknown>(registry.getMetricsAsArray());
     try {
@@ -216,6 +220,7 @@ export class Metrics {
         registry,
         prefix: o.prefix,
         maxValuesPerLabel: o.maxLabelValues,
+        maxSeries: o.maxSeriesPerMetric,
         buckets: o.buckets,
         exemplars,
         now: () => clock.now(),
@@ -308,11 +313,6 @@ export class Metrics {
     await this.alerts.close();
     this.#coarse?.stop();
     this.#std.unregister(this.registry);
-  }
-
-  /** The clock the windows read (for the dashboard and alerts). @internal */
-  get clock(): Clock {
-    return this.#clock;
   }
 }
 

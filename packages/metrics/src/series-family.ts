@@ -8,7 +8,7 @@
  * lookup and two additions; histograms and gauges go to prom-client directly.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { CardinalityGuard } from './cardinality-guard.js';
+import { CardinalityGuard, OTHER_LABEL_VALUE } from './cardinality-guard.js';
 import { bulkSupported, EntryHandle, type ExemplarValue } from './histogram-sink.js';
 import type { AnyRegistry } from './render.js';
 import { WindowedCounter } from './windowed-counter.js';
@@ -23,6 +23,8 @@ export interface FamilyInit {
   labelNames: readonly string[];
   registry: AnyRegistry;
   maxValuesPerLabel: number;
+  /** Label sets per metric at most; past it, a new label set is recorded as all `__other__`. */
+  maxSeries: number;
   onOverflow: (metric: string, label: string) => void;
 }
 
@@ -34,6 +36,8 @@ abstract class Family<S extends { labels: Labels }> {
   readonly name: string;
   readonly labelNames: readonly string[];
   readonly guard: CardinalityGuard;
+  readonly #maxSeries: number;
+  readonly #onOverflow: (label: string) => void;
   /** Canonical series by their (guarded) label values joined with \u0001. */
   readonly #series = new Map<string, S>();
   /** Raw label values → series, only for values the guard admitted (so it stays bounded). */
@@ -43,9 +47,9 @@ abstract class Family<S extends { labels: Labels }> {
     this.signal = init.signal;
     this.name = init.name;
     this.labelNames = init.labelNames;
-    this.guard = new CardinalityGuard(init.labelNames, init.maxValuesPerLabel, (label) =>
-      init.onOverflow(init.name, label),
-    );
+    this.#onOverflow = (label) => init.onOverflow(init.name, label);
+    this.guard = new CardinalityGuard(init.labelNames, init.maxValuesPerLabel, this.#onOverflow);
+    this.#maxSeries = init.maxSeries;
   }
 
   protected abstract createSeries(labels: Labels): S;
@@ -100,7 +104,14 @@ abstract class Family<S extends { labels: Labels }> {
       if (g !== v) allAdmitted = false;
       return g;
     });
-    const key = guarded.join('\u0001');
+    let key = guarded.join('\u0001');
+    if (!this.#series.has(key) && this.#series.size >= this.#maxSeries) {
+      // Each label is within budget but their combinations are not: fold the whole set.
+      this.#onOverflow('*');
+      allAdmitted = false;
+      guarded.fill(OTHER_LABEL_VALUE);
+      key = guarded.join('\u0001');
+    }
     let series = this.#series.get(key);
     if (!series) {
       const labels: Labels = {};

@@ -132,6 +132,7 @@ export interface StandardMetricsOptions {
   registry: AnyRegistry;
   prefix: string;
   maxValuesPerLabel: number;
+  maxSeries: number;
   buckets: readonly number[];
   exemplars: boolean;
   /** The clock's `now`, for the sliding windows. */
@@ -158,6 +159,7 @@ export class StandardMetrics {
       labelNames: def.labels,
       registry: o.registry,
       maxValuesPerLabel: o.maxValuesPerLabel,
+      maxSeries: o.maxSeries,
       onOverflow,
     });
     const counters = {} as Record<CounterSignal, CounterFamily>;

@@ -190,6 +190,10 @@ describe('alert state machine (Prometheus semantics)', () => {
     expect(m.alerts.stats()).toMatchObject({ notifications: 1, notifierErrors: 2 });
   });
 
+  it('callbackNotifier refuses a non-function', () => {
+    expect(() => callbackNotifier('x' as never)).toThrow(/callbackNotifier: fn must be a function/);
+  });
+
   it('logNotifier writes firing with warn and resolved with info', () => {
     const lines: string[] = [];
     const n = logNotifier({ warn: (s) => lines.push(`W ${s}`), info: (s) => lines.push(`I ${s}`) });

@@ -224,6 +224,40 @@ describe('cardinality guard', () => {
   });
 });
 
+describe('cardinality guard: series per metric', () => {
+  it('folds a new label set past maxSeriesPerMetric into all-__other__, counted with label "*"', async () => {
+    const m = make({ maxSeriesPerMetric: 4 });
+    for (let i = 0; i < 3; i++) {
+      for (const tier of ['l1', 'l2', 'l3'] as const)
+        channels.cache.hit.publish({ namespace: `n${i}`, key: 'k', tier });
+    }
+    const lines = (await m.render()).split('\n').filter((l) => l.startsWith('perf_cache_lookups_total{'));
+    expect(lines).toHaveLength(5);
+    expect(lines).toContain(
+      'perf_cache_lookups_total{namespace="__other__",tier="__other__",result="__other__"} 5',
+    );
+    expect(
+      await sample(m, 'perf_metrics_label_overflow_total', {
+        metric: 'perf_cache_lookups_total',
+        label: '*',
+      }),
+    ).toBe(5);
+  });
+});
+
+describe('nothing leaks after close()', () => {
+  it('leaves no timer or subscription behind (streams: see dashboard tests)', async () => {
+    const clock = new ManualClock();
+    const m = createMetrics({ clock, alerts: { evaluateEveryMs: 1000 } });
+    expect(clock.pendingTimers).toBe(1);
+    channels.cache.hit.publish({ namespace: 'leak', key: 'k', tier: 'l1' });
+    await m.render('openmetrics');
+    await m.close();
+    expect(clock.pendingTimers).toBe(0);
+    expect(CHANNEL_NAMES.some((n) => diagnosticsChannel.hasSubscribers(n))).toBe(false);
+  });
+});
+
 describe('exposition', () => {
   it('the full output, every family populated, passes promtool check metrics', async () => {
     const m = make();

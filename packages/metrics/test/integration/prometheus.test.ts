@@ -83,13 +83,22 @@ beforeAll(async () => {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  prometheus.on('error', (error) => {
+    log += `failed to start prometheus: ${error.message}\n`;
+  });
   prometheus.stdout?.on('data', (d) => {
     log += d;
   });
   prometheus.stderr?.on('data', (d) => {
     log += d;
   });
-  await eventually(async () => (await fetch(`${promUrl}/-/ready`).catch(() => undefined))?.ok, 30_000, 200);
+  await eventually(
+    async () => (await fetch(`${promUrl}/-/ready`).catch(() => undefined))?.ok,
+    30_000,
+    200,
+  ).catch((error) => {
+    throw new Error(`${error}\nprometheus log:\n${log}`);
+  });
 }, 40_000);
 
 afterAll(async () => {
