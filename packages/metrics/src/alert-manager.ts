@@ -152,7 +152,8 @@ export class AlertManager {
             rule,
             name: rule.name,
             state: 'pending',
-            labels: { ...rule.labels, ...v.labels, alertname: rule.name, severity: rule.severity },
+            // As in Prometheus, the rule's labels overwrite the series' labels.
+            labels: { ...v.labels, ...rule.labels, alertname: rule.name, severity: rule.severity },
             annotations: rule.annotations,
             value: v.value,
             activeAt: now,
