@@ -109,10 +109,13 @@ export function requestKeyBuilder(options?: RequestKeyOptions): RequestKeyBuilde
     if (typeof url !== 'string' || url.length === 0) {
       throw new PerfConfigError('req.url', 'must be a non-empty string', url, { owner: 'createRequestKey' });
     }
-    const raw = req.headers;
-    if (raw !== undefined && (typeof raw !== 'object' || raw === null)) {
-      throw new PerfConfigError('req.headers', 'must be a header object', raw, { owner: 'createRequestKey' });
+    const given = req.headers;
+    if (given !== undefined && (typeof given !== 'object' || given === null)) {
+      throw new PerfConfigError('req.headers', 'must be a header object', given, {
+        owner: 'createRequestKey',
+      });
     }
+    const raw = lowerCaseHeaders(given);
     const upper = method.toUpperCase();
     const idempotencyKey = readHeader(raw, 'idempotency-key');
     if (!IDEMPOTENT.has(upper) && idempotencyKey === undefined && !opts.allowUnsafeMethods) {
@@ -175,6 +178,40 @@ export function createRequestKey(req: RequestLike, options?: RequestKeyOptions):
     }
   }
   return build(req);
+}
+
+const UPPER = /[A-Z]/;
+
+/**
+ * node:http lowercases header names; a header object built by hand may not (`Authorization`), and
+ * missing an identity header would let two users share a key. Such objects get lowercased names.
+ */
+function lowerCaseHeaders(headers: RequestLike['headers']): RequestLike['headers'] {
+  if (headers === undefined || typeof (headers as HeadersLike).get === 'function') return headers;
+  const plain = headers as Record<string, string | string[] | number | undefined>;
+  let mixed = false;
+  for (const name in plain) {
+    if (UPPER.test(name)) {
+      mixed = true;
+      break;
+    }
+  }
+  if (!mixed) return headers;
+  const out: Record<string, string | string[] | number | undefined> = {};
+  for (const name of Object.keys(plain)) {
+    const value = plain[name];
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    const previous = out[lower];
+    out[lower] =
+      previous === undefined
+        ? value
+        : [
+            ...(Array.isArray(previous) ? previous : [String(previous)]),
+            ...(Array.isArray(value) ? value : [String(value)]),
+          ];
+  }
+  return out;
 }
 
 function readHeader(headers: RequestLike['headers'], name: string): string | undefined {

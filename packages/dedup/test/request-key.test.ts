@@ -86,6 +86,20 @@ describe('createRequestKey', () => {
     );
   });
 
+  it('reads hand-built header objects case-insensitively, so an Authorization header is never missed', () => {
+    const lower = createRequestKey({
+      method: 'GET',
+      url: '/',
+      headers: { authorization: 'Bearer a', accept: 'x' },
+    });
+    expect(
+      createRequestKey({ method: 'GET', url: '/', headers: { Authorization: 'Bearer a', Accept: 'x' } }),
+    ).toBe(lower);
+    expect(
+      createRequestKey({ method: 'GET', url: '/', headers: { Authorization: 'Bearer b', Accept: 'x' } }),
+    ).not.toBe(lower);
+  });
+
   it('refuses non-idempotent methods unless an Idempotency-Key is present or the caller opts in', () => {
     const post = { method: 'POST', url: '/orders', body: { item: 1 } };
     expect(isPerfKeyError(errorOf(() => createRequestKey(post)))).toBe(true);
