@@ -207,10 +207,12 @@ export class HistogramFamily extends Family<HistogramSeries> {
   readonly exemplars: boolean;
   readonly #bounds: readonly number[];
   /** Bulk path (see histogram-sink.ts) unless this prom-client stores histograms differently. */
-  readonly #bulk = bulkSupported();
+  readonly #bulk: boolean;
 
-  constructor(init: FamilyInit & { buckets: readonly number[]; exemplars: boolean }) {
+  /** `bulk: false` forces one prom-client `observe()` per event (the fallback; tests use it). */
+  constructor(init: FamilyInit & { buckets: readonly number[]; exemplars: boolean; bulk?: boolean }) {
     super(init);
+    this.#bulk = init.bulk ?? bulkSupported();
     this.exemplars = init.exemplars;
     this.#bounds = [...init.buckets];
     this.metric = new Histogram({

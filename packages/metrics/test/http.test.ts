@@ -6,7 +6,7 @@ import express from 'express';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetrics, type Metrics, UNMATCHED_ROUTE } from '../src/index.js';
-import { eventually } from './helpers.js';
+import { eventually, installContextManager, withSpan } from './helpers.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -122,6 +122,30 @@ describe('HTTP RED middleware (node:http)', () => {
       return l.length === 1 ? l : undefined;
     });
     expect(lines[0]).toBe('perf_http_requests_total{method="GET",route="/slow",status_class="aborted"} 1');
+  });
+});
+
+describe('HTTP exemplars', () => {
+  it('carry the trace id of the sampled span active when the request started', async () => {
+    cleanups.push(installContextManager());
+    const m = make();
+    const mw = m.httpMiddleware({ route: () => '/traced' });
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const url = await listen(
+      createServer((req, res) => {
+        withSpan(traceId, req.url === '/sampled', () => mw(req, res));
+        res.end('ok');
+      }),
+    );
+    await (await fetch(`${url}/sampled`)).text();
+    await (await fetch(`${url}/unsampled`)).text();
+    await eventually(async () => (await requestLines(m)).length === 1);
+    const om = await m.render('openmetrics');
+    const exemplars = om
+      .split('\n')
+      .filter((l) => l.startsWith('perf_http_request_duration_seconds_bucket') && l.includes('# {'));
+    expect(exemplars).toHaveLength(1);
+    expect(exemplars[0]).toContain(`# {trace_id="${traceId}"}`);
   });
 });
 

@@ -110,3 +110,40 @@ describe('histograms counted per bucket and handed to prom-client at collect', (
     expect(await count()).toBe(1);
   });
 });
+
+describe('histogram fallback (one prom-client observe() per event)', () => {
+  it('renders the same samples and exemplars as the bulk path', async () => {
+    const { HistogramFamily } = await import('../src/series-family.js');
+    const { createRegistry } = await import('../src/render.js');
+    const { installContextManager, withSpan } = await import('./helpers.js');
+    const restore = installContextManager();
+    try {
+      const outputs: string[] = [];
+      for (const bulk of [true, false]) {
+        const registry = createRegistry(Registry.OPENMETRICS_CONTENT_TYPE);
+        const family = new HistogramFamily({
+          signal: 'cache_operation_duration',
+          name: 'x_seconds',
+          help: 'x',
+          labelNames: ['a'],
+          registry,
+          maxValuesPerLabel: 10,
+          maxSeries: 10,
+          onOverflow: () => {},
+          buckets: [0.01, 0.1],
+          exemplars: true,
+          bulk,
+        });
+        for (const v of [0.005, 0.05, 0.5]) family.observe(family.s1('one'), v, 0);
+        withSpan('4bf92f3577b34da6a3ce929d0e0e4736', true, () =>
+          family.observe(family.s1('two'), 0.05, 0, 'abc'),
+        );
+        outputs.push((await registry.metrics()).replace(/ \d+\.\d+\n/g, ' <ts>\n'));
+      }
+      expect(outputs[0]).toContain('x_seconds_bucket{le="0.1",a="two"} 1 # {trace_id="abc"} 0.05');
+      expect(outputs[0]).toBe(outputs[1]);
+    } finally {
+      restore();
+    }
+  });
+});
