@@ -12,6 +12,7 @@ import {
   PerfTimeoutError,
 } from '@perf/core';
 import { type Cluster, Redis } from 'ioredis';
+import { DeadlineQueue } from './deadline-queue.js';
 import { endSpan, startRedisSpan } from './tracing.js';
 
 /** A Redis call that did not happen or did not finish in time. */
@@ -79,6 +80,8 @@ export class RedisTier {
   readonly #breaker: CircuitBreaker | undefined;
   readonly #onFailure: RedisTierOptions['onFailure'];
   readonly #onReconnect: () => void;
+  /** One timer for every in-flight command's `commandTimeoutMs`. */
+  readonly #deadlines: DeadlineQueue;
   #wasDown = false;
   #closed = false;
   readonly #onClose = () => {
@@ -102,6 +105,7 @@ export class RedisTier {
     this.#tagPrefix = `${options.namespace}:t:`;
     this.#lockPrefix = `${options.namespace}:l:`;
     this.#clock = options.clock;
+    this.#deadlines = new DeadlineQueue(options.clock, options.commandTimeoutMs);
     this.#breaker = options.breaker;
     this.#onFailure = options.onFailure;
     this.#onReconnect = options.onReconnect;
@@ -189,19 +193,18 @@ export class RedisTier {
   }
 
   #bounded<T>(operation: string, command: () => Promise<T>): Promise<T> {
-    const ms = this.commandTimeoutMs;
-    const clock = this.#clock;
     return new Promise<T>((resolve, reject) => {
-      const timer = clock.setTimeout(() => {
+      const ticket = this.#deadlines.track(() => {
+        const ms = this.commandTimeoutMs;
         reject(new PerfTimeoutError(`Redis ${operation} took longer than ${ms} ms`, ms));
-      }, ms);
+      });
       command().then(
         (value) => {
-          clock.clearTimeout(timer);
+          ticket.done = true;
           resolve(value);
         },
         (error: unknown) => {
-          clock.clearTimeout(timer);
+          ticket.done = true;
           reject(error);
         },
       );
@@ -356,6 +359,7 @@ export class RedisTier {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#deadlines.expireAll();
     this.client.off('close', this.#onClose);
     this.client.off('end', this.#onClose);
     this.client.off('ready', this.#onReady);
