@@ -549,6 +549,23 @@ describe('fastifyDedup (Fastify plugin)', () => {
     expect(replies.map((r) => r.body).sort()).toEqual(['run 1', 'run 2', 'run 3']);
   });
 
+  it('gives joiners the same error reply when the handler throws', async () => {
+    const { url, dedup, gate, calls } = await fastifyApp(() => {
+      throw new Error('handler failed');
+    });
+    const replies = await burst(
+      dedup,
+      gate,
+      Array.from({ length: 3 }, () => () => get(`${url}/data`)),
+      2,
+    );
+    expect(calls()).toBe(1);
+    for (const r of replies) {
+      expect(r.status).toBe(500);
+      expect(JSON.parse(r.body)).toMatchObject({ message: 'handler failed' });
+    }
+  });
+
   it('does not share a streamed reply', async () => {
     const { url, dedup, gate, calls } = await fastifyApp((reply, n) => {
       reply.type('text/plain');
