@@ -37,14 +37,18 @@ const labels = { namespace: 'bench', tier: 'l1', result: 'hit' };
 const hLabels = { namespace: 'bench', operation: 'get', result: 'l1' };
 
 let metrics: Metrics | undefined;
+let metricsLatency: boolean | undefined;
 let closing: Promise<void> | undefined;
 let noopOn = false;
 const noop = () => {};
-const want = (on: boolean, noopSubscribers = false) => {
-  if (on && !metrics) metrics = createMetrics();
-  if (!on && metrics) {
+const want = (on: boolean, noopSubscribers = false, cacheOperationLatency = true) => {
+  if (metrics && (!on || metricsLatency !== cacheOperationLatency)) {
     closing = metrics.close();
     metrics = undefined;
+  }
+  if (on && !metrics) {
+    metrics = createMetrics({ cacheOperationLatency });
+    metricsLatency = cacheOperationLatency;
   }
   if (noopSubscribers !== noopOn) {
     for (const n of CHANNEL_NAMES) {
@@ -97,12 +101,20 @@ const results = await compare(
         return cache.get(keys[i % KEYS]!);
       },
     },
+    {
+      name: 'instrumented, cacheOperationLatency: false',
+      fn: (i) => {
+        if (i === 0) want(true, false, false);
+        return cache.get(keys[i % KEYS]!);
+      },
+    },
   ],
   { iterations: ITERATIONS },
 );
 want(false);
 await closing;
-const [bare, withInc, withBoth, subscribed, instrumented] = results.map((r) => r.nsPerOp) as [
+const [bare, withInc, withBoth, subscribed, instrumented, noLatency] = results.map((r) => r.nsPerOp) as [
+  number,
   number,
   number,
   number,
@@ -114,6 +126,9 @@ console.log(
 );
 console.log(
   `  → instrumented / (uninstrumented + direct inc + direct observe) = ${(instrumented / withBoth).toFixed(2)}x; metrics add ${(instrumented - bare).toFixed(0)} ns per hit`,
+);
+console.log(
+  `  → with cacheOperationLatency: false (no cache latency histogram): ${(noLatency / withInc).toFixed(2)}x (uninstrumented + one direct inc)`,
 );
 console.log(
   `  → of which the cache's own observed path (empty subscribers) adds ${(subscribed - bare).toFixed(0)} ns and @perf/metrics' handlers ${(instrumented - subscribed).toFixed(0)} ns`,

@@ -35,10 +35,16 @@ const BREAKER_STATES: readonly CircuitState[] = ['closed', 'open', 'half-open', 
 type Handlers = { [N in PerfChannelName]: (payload: PerfEventMap[N]) => void };
 
 /**
- * Subscribes to every @perf channel and records into `std`. Returns the function that
- * unsubscribes every handler again.
+ * Subscribes to the @perf channels and records into `std`. Returns the function that
+ * unsubscribes every handler again. `skip` leaves channels unobserved (their publishers then pay
+ * nothing for them).
  */
-export function recordEvents(std: StandardMetrics, clock: Clock, exemplars: boolean): () => void {
+export function recordEvents(
+  std: StandardMetrics,
+  clock: Clock,
+  exemplars: boolean,
+  skip: ReadonlySet<PerfChannelName> = new Set(),
+): () => void {
   const c = std.counters;
   const h = std.histograms;
   const traceId = exemplars ? sampledTraceId : () => undefined;
@@ -198,6 +204,7 @@ export function recordEvents(std: StandardMetrics, clock: Clock, exemplars: bool
 
   const subscriptions: Array<[string, (message: unknown) => void]> = [];
   for (const [name, handler] of Object.entries(handlers) as [PerfChannelName, (p: unknown) => void][]) {
+    if (skip.has(name)) continue;
     diagnosticsChannel.subscribe(name, handler);
     subscriptions.push([name, handler]);
   }

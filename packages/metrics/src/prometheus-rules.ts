@@ -4,10 +4,10 @@
  * `_bucket` series for quantiles, the gauge itself for values; `for` and `keep_firing_for` as is.
  * Strings are written as JSON strings, which YAML reads as double-quoted scalars.
  */
-import { checkOptions, is, withDefault } from '@perf/core';
+import { checkOptions, is, optional, withDefault } from '@perf/core';
 import type { Selector } from './aggregates.js';
 import { type AlertRule, type CheckedAlertRule, checkAlertRule } from './alert-rule.js';
-import { formatDuration } from './duration.js';
+import { durationCheck, formatDuration } from './duration.js';
 import { metricName, signalKind } from './standard-metrics.js';
 
 export interface PrometheusRulesOptions {
@@ -58,17 +58,14 @@ export function toPrometheusRules(
   const o = checkOptions('toPrometheusRules', options, {
     prefix: withDefault(is.string, 'perf_'),
     group: withDefault(is.nonEmptyString, 'perf'),
-    interval: withDefault(
-      (v: unknown) => (v === undefined ? undefined : typeof v === 'number' ? formatDuration(v) : String(v)),
-      undefined as string | undefined,
-    ),
+    interval: optional(durationCheck),
   });
   const checked = rules.map((r, i) =>
     isChecked(r) ? r : checkAlertRule(r, `rules[${i}]`, 'toPrometheusRules'),
   );
   const q = (s: string) => JSON.stringify(s);
   const lines = ['groups:', `  - name: ${q(o.group)}`];
-  if (o.interval) lines.push(`    interval: ${o.interval}`);
+  if (o.interval) lines.push(`    interval: ${formatDuration(o.interval)}`);
   lines.push('    rules:');
   for (const r of checked) {
     lines.push(`      - alert: ${r.name}`);

@@ -348,5 +348,10 @@ describe('rules files and Prometheus export', () => {
     writeFileSync(file, yaml);
     const out = execFileSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
     expect(out).toContain('SUCCESS: 5 rules found');
+    expect(yaml).toContain('    interval: 15s\n');
+    expect(() => toPrometheusRules(rules, { interval: 'soon' })).toThrow(/interval must be a duration/);
+    expect(() => toPrometheusRules([{ ...errorRate, threshold: 'x' } as never])).toThrow(
+      /rules\[0\]\.threshold/,
+    );
   });
 });

@@ -178,6 +178,16 @@ describe('events → standard metrics', () => {
     await expect(m.render()).rejects.toMatchObject({ code: 'ERR_PERF_CLOSED' });
   });
 
+  it('cacheOperationLatency: false leaves perf:cache:operation unobserved and records the rest', async () => {
+    const m = make({ cacheOperationLatency: false });
+    expect(diagnosticsChannel.hasSubscribers('perf:cache:operation')).toBe(false);
+    expect(diagnosticsChannel.hasSubscribers('perf:cache:hit')).toBe(true);
+    channels.cache.hit.publish({ namespace: 'q', key: 'k', tier: 'l1' });
+    expect(await sample(m, 'perf_cache_lookups_total', { namespace: 'q', tier: 'l1', result: 'hit' })).toBe(
+      1,
+    );
+  });
+
   it('two instances keep separate registries and never share series', async () => {
     const a = make();
     channels.cache.hit.publish({ namespace: 'one', key: 'k', tier: 'l1' });

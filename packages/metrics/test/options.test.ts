@@ -22,6 +22,7 @@ describe('createMetrics options', () => {
     [{ buckets: [0.1, 0.05] }, 'buckets'],
     [{ buckets: [0, 1] }, 'buckets'],
     [{ exemplars: 'yes' }, 'exemplars'],
+    [{ cacheOperationLatency: 1 }, 'cacheOperationLatency'],
     [{ token: '' }, 'token'],
     [{ scrapeSliceMs: -1 }, 'scrapeSliceMs'],
     [{ clock: Date }, 'clock'],
