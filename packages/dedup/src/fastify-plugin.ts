@@ -42,7 +42,8 @@ interface Pending {
 /**
  * Register with `app.register(fastifyDedup, options)`. Hooks apply to the whole instance (the plugin
  * opts out of encapsulation, as `fastify-plugin` would). Same behaviour and options as
- * `dedupMiddleware`; a streamed leader response is not shared (joiners run the handler).
+ * `dedupMiddleware`; a streamed leader response is not shared (joiners run the handler). GET and HEAD
+ * are deduplicated in `onRequest`; other listed methods in `preHandler`, once their body is parsed.
  *
  * @throws {PerfConfigError} naming the invalid option (reported through `done`).
  */
@@ -62,7 +63,7 @@ export function fastifyDedup(
   const runOptions = opts.waitTimeoutMs === undefined ? undefined : { timeoutMs: opts.waitTimeoutMs };
   const pending = new WeakMap<object, Pending>();
 
-  fastify.addHook('onRequest', async (request: FastifyRequestLike, reply: FastifyReplyLike) => {
+  const dedupe = async (request: FastifyRequestLike, reply: FastifyReplyLike) => {
     const key = keyOf(opts, request);
     if (key === undefined) return;
     let led = false;
@@ -87,7 +88,14 @@ export function fastifyDedup(
     } catch {
       return; // the leader failed or was cancelled: this joiner runs the handler itself
     }
-  });
+  };
+  // Bodiless requests as early as possible; requests with a body once it is parsed (it is in the key).
+  fastify.addHook('onRequest', async (request: FastifyRequestLike, reply: FastifyReplyLike) =>
+    isBodiless(request.method) ? dedupe(request, reply) : undefined,
+  );
+  fastify.addHook('preHandler', async (request: FastifyRequestLike, reply: FastifyReplyLike) =>
+    isBodiless(request.method) ? undefined : dedupe(request, reply),
+  );
 
   fastify.addHook(
     'onSend',
@@ -131,4 +139,8 @@ function stripFastifyOptions(options: DedupHttpOptions | undefined): DedupHttpOp
   if (options === undefined) return undefined;
   const { prefix: _p, logLevel: _l, logSerializers: _s, ...rest } = options as Record<string, unknown>;
   return rest as DedupHttpOptions;
+}
+
+function isBodiless(method: string): boolean {
+  return method === 'GET' || method === 'HEAD';
 }

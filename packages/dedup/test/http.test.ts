@@ -581,6 +581,39 @@ describe('fastifyDedup (Fastify plugin)', () => {
     expect(replies.map((r) => r.body).sort()).toEqual(['run 1', 'run 2']);
   });
 
+  it('keys a listed method with a body by its parsed body', async () => {
+    const dedup = new Deduplicator();
+    const gate = deferred<undefined>();
+    let calls = 0;
+    const app = Fastify();
+    apps.push(app);
+    await app.register(fastifyDedup, {
+      deduplicator: dedup,
+      methods: ['PUT'],
+      key: { allowUnsafeMethods: true },
+    });
+    app.put('/doc', async (request) => {
+      const n = ++calls;
+      await gate.promise;
+      return { run: n, body: request.body };
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const put = (body: unknown) =>
+      fetch(`${url}/doc`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json() as Promise<{ run: number }>);
+    const before = dedup.stats().followers;
+    const pending = [put({ a: 1, b: 2 }), put({ b: 2, a: 1 }), put({ a: 2 })];
+    await waitFor(() => calls === 2 && dedup.stats().followers - before === 1, 'two leaders, one joiner');
+    gate.resolve(undefined);
+    const [first, second, third] = await Promise.all(pending);
+    expect(first?.run).toBe(second?.run);
+    expect(third?.run).not.toBe(first?.run);
+    expect(calls).toBe(2);
+  });
+
   it('reports bad options through register', async () => {
     const app = Fastify();
     apps.push(app);
