@@ -31,6 +31,7 @@ export class Aggregates {
   readonly #std: StandardMetrics;
   readonly #clock: Clock;
 
+  /** @internal created by `createMetrics`; read it as `metrics.aggregates`. */
   constructor(std: StandardMetrics, clock: Clock) {
     this.#std = std;
     this.#clock = clock;

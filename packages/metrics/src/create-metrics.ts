@@ -322,6 +322,7 @@ export class Metrics {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
+    this.#http.stop();
     this.#dashboard.close();
     await this.alerts.close();
     this.#coarse?.stop();

@@ -59,6 +59,13 @@ export class HttpRecorder {
     return this.#exemplars ? sampledTraceId() : undefined;
   }
 
+  #stopped = false;
+
+  /** Stops recording (after `metrics.close()` the middleware only passes requests on). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
   /** Records one request. */
   record(
     method: string | undefined,
@@ -67,6 +74,7 @@ export class HttpRecorder {
     seconds: number,
     traceId?: string,
   ) {
+    if (this.#stopped) return;
     const now = this.#clock.now();
     const m = methodLabel(method);
     const r = route || UNMATCHED_ROUTE;

@@ -66,6 +66,12 @@ describe('HTTP RED middleware (Express)', () => {
     );
     const all = await m.render();
     expect(all).not.toMatch(/route="\/users\/\d/);
+    // After close() the middleware only passes requests on.
+    const family = m.registry.getSingleMetric('perf_http_requests_total')!;
+    await m.close();
+    expect(await (await fetch(`${url}/users/9`)).json()).toEqual({ ok: true });
+    const after = await family.get();
+    expect(after.values.find((v) => v.labels.route === '/users/:id')?.value).toBe(3);
     expect(all).toContain(
       'perf_http_request_duration_seconds_count{method="GET",route="/users/:id",status_class="2xx"} 3',
     );
