@@ -20,8 +20,9 @@ import {
   PerfAbortError,
   PerfConfigError,
 } from '@perf/core';
-import { eitherSignal, SOFT_TIMEOUT, sleep, withSoftTimeout } from './abortable-sleep.js';
 import { type CacheCore, MAX_REFRESHING } from './cache-core.js';
+import { SOFT_TIMEOUT, sleep, withSoftTimeout } from './clock-waits.js';
+import { eitherSignal } from './either-signal.js';
 import type { CacheEntry } from './entry.js';
 import { UNAVAILABLE } from './l3-redis.js';
 import type { TieredCacheStats } from './stats.js';

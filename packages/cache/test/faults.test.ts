@@ -2,8 +2,8 @@ import { type Span, type Tracer, trace } from '@opentelemetry/api';
 import { isPerfAbortError, isPerfTimeoutError, ManualClock, type PerfEvent, subscribeAll } from '@perf/core';
 import { Deduplicator } from '@perf/dedup';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eitherSignal } from '../src/abortable-sleep.js';
 import { parseBusMessage } from '../src/bus.js';
+import { eitherSignal } from '../src/either-signal.js';
 import { createCache, type Serializer, type TieredCache } from '../src/index.js';
 import { TagRegistry } from '../src/tag-registry.js';
 
