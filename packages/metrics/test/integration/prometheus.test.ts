@@ -12,9 +12,11 @@ import { join } from 'node:path';
 import { channels } from '@perf/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AlertRule, createMetrics, type Metrics, toPrometheusRules } from '../../src/index.js';
-import { eventually, freePort } from '../helpers.js';
+import { eventually, freePort, installContextManager, withSpan } from '../helpers.js';
 
 const TOKEN = 'prom-it-token';
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+let restoreContext: () => void = () => {};
 let dir: string;
 let server: Server;
 let prometheus: ChildProcess | undefined;
@@ -42,6 +44,7 @@ async function query(
 }
 
 beforeAll(async () => {
+  restoreContext = installContextManager();
   dir = mkdtempSync(join(tmpdir(), 'perf-metrics-prom-'));
   metrics = createMetrics({ token: TOKEN });
   server = createServer((req, res) => {
@@ -80,6 +83,7 @@ beforeAll(async () => {
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      '--enable-feature=exemplar-storage',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -115,13 +119,21 @@ afterAll(async () => {
     server?.closeAllConnections();
   });
   rmSync(dir, { recursive: true, force: true });
+  restoreContext();
 });
 
 describe('a real Prometheus scraping metrics.handler', () => {
   it('stores @perf metrics with the values the process recorded', async () => {
     for (let i = 0; i < 5; i++) channels.cache.hit.publish({ namespace: 'prom-it', key: 'k', tier: 'l1' });
     channels.cache.miss.publish({ namespace: 'prom-it', key: 'k', tier: 'l1' });
-    channels.cache.operation.publish({ namespace: 'prom-it', operation: 'get', result: 'l1', durationMs: 2 });
+    withSpan(TRACE_ID, true, () =>
+      channels.cache.operation.publish({
+        namespace: 'prom-it',
+        operation: 'get',
+        result: 'l1',
+        durationMs: 2,
+      }),
+    );
     const result = await eventually(
       async () => {
         const r = await query('perf_cache_lookups_total{namespace="prom-it",tier="l1",result="hit"}');
