@@ -222,6 +222,7 @@ export class Metrics {
     this.#coarse = coarse;
     const clock: Clock = coarse ?? o.clock;
     let aggregates: Aggregates | undefined;
+    let alertManager: AlertManager | undefined;
     const before = new Set<unknown>(registry.getMetricsAsArray());
     try {
       this.#std = new StandardMetrics({
@@ -233,6 +234,7 @@ export class Metrics {
         exemplars,
         now: () => clock.now(),
         collectHitRatio: (gauge) => collectHitRatio(gauge, aggregates),
+        collectAlerts: (gauge) => collectAlerts(gauge, alertManager),
       });
     } catch (error) {
       coarse?.stop();
@@ -253,7 +255,7 @@ export class Metrics {
     this.#http = new HttpRecorder(this.#std, clock, exemplars);
     const auth = new BearerAuth(o.token);
     this.handler = createMetricsHandler(this.#renderer, auth, () => this.#closed);
-    this.alerts = new AlertManager({
+    alertManager = new AlertManager({
       aggregates,
       clock,
       rules: o.alerts.rules as unknown as AlertRule[],
@@ -262,6 +264,7 @@ export class Metrics {
       maxAlerts: o.alerts.maxAlerts,
       historySize: o.alerts.historySize,
     });
+    this.alerts = alertManager;
     this.#dashboard = new Dashboard(aggregates, this.alerts, clock, auth, o.dashboard);
     this.dashboard = this.#dashboard.handler;
     this.#unsubscribe = recordEvents(
@@ -327,6 +330,15 @@ export class Metrics {
     await this.alerts.close();
     this.#coarse?.stop();
     this.#std.unregister(this.registry);
+  }
+}
+
+function collectAlerts(gauge: GaugeFamily, alerts: AlertManager | undefined): void {
+  if (!alerts) return;
+  for (const s of gauge.all()) gauge.set(s, 0);
+  for (const a of alerts.active()) {
+    const s = gauge.s2(a.name, a.state);
+    gauge.set(s, s.value + 1);
   }
 }
 

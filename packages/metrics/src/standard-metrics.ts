@@ -29,7 +29,7 @@ export type HistogramSignal =
   | 'cache_factory_duration'
   | 'breaker_call_duration'
   | 'http_request_duration';
-export type GaugeSignal = 'breaker_state' | 'cache_hit_ratio';
+export type GaugeSignal = 'breaker_state' | 'cache_hit_ratio' | 'alerts';
 export type Signal = CounterSignal | HistogramSignal | GaugeSignal;
 
 interface Def {
@@ -112,6 +112,10 @@ export const GAUGE_DEFS: Record<GaugeSignal, Def> = {
     labels: ['namespace', 'tier'],
     help: 'Share of cache reads per tier that hit over the last 60 seconds (in-process sliding window).',
   },
+  alerts: {
+    labels: ['alertname', 'alertstate'],
+    help: 'In-process alerts per rule and state (pending, firing): how many label sets are in that state.',
+  },
 };
 
 /** The Prometheus metric name of a signal under `prefix`. */
@@ -139,6 +143,8 @@ export interface StandardMetricsOptions {
   now: () => number;
   /** Recomputes `cache_hit_ratio` at collect time. */
   collectHitRatio: (gauge: GaugeFamily) => void;
+  /** Recomputes `alerts` at collect time. */
+  collectAlerts: (gauge: GaugeFamily) => void;
 }
 
 /** Every family of the standard set, created on `registry`. */
@@ -182,6 +188,11 @@ export class StandardMetrics {
       collect: () => o.collectHitRatio(hitRatio),
     });
     gauges.cache_hit_ratio = hitRatio;
+    const alerts: GaugeFamily = new GaugeFamily({
+      ...base('alerts', GAUGE_DEFS.alerts),
+      collect: () => o.collectAlerts(alerts),
+    });
+    gauges.alerts = alerts;
     this.counters = counters;
     this.histograms = histograms;
     this.gauges = gauges;

@@ -15,6 +15,7 @@ import {
   parseAlertRules,
   toPrometheusRules,
 } from '../src/index.js';
+import { sample } from './helpers.js';
 
 const open: Metrics[] = [];
 afterEach(async () => {
@@ -55,7 +56,7 @@ function setup(rules: AlertRule[] = [errorRate]) {
 }
 
 describe('alert state machine (Prometheus semantics)', () => {
-  it('goes inactive → pending → firing after `for`, one alert per label set, then resolves', () => {
+  it('goes inactive → pending → firing after `for`, one alert per label set, then resolves', async () => {
     const { clock, seen, m, call } = setup();
     call('db', 'failure', 8);
     call('db', 'success', 2);
@@ -76,6 +77,7 @@ describe('alert state machine (Prometheus semantics)', () => {
       name: 'db',
     });
     expect(seen.map((n) => n.status)).toEqual(['firing']);
+    expect(await sample(m, 'perf_alerts', { alertname: 'BreakerFailing', alertstate: 'firing' })).toBe(1);
     call('other', 'failure', 10);
     clock.advance(5000);
     expect(
@@ -84,6 +86,7 @@ describe('alert state machine (Prometheus semantics)', () => {
         .map((a) => `${a.labels.name}:${a.state}`)
         .sort(),
     ).toEqual(['db:firing', 'other:pending']);
+    expect(await sample(m, 'perf_alerts', { alertname: 'BreakerFailing', alertstate: 'pending' })).toBe(1);
     // Successes push the ratio under 0.5; keepFiringFor (20 s) then runs out.
     call('db', 'success', 100);
     call('other', 'success', 100);
@@ -98,6 +101,8 @@ describe('alert state machine (Prometheus semantics)', () => {
     expect(resolved.state).toBe('resolved');
     expect(resolved.resolvedAt! - resolved.firedAt!).toBe(25_000);
     expect(m.alerts.history()).toHaveLength(1);
+    expect(await sample(m, 'perf_alerts', { alertname: 'BreakerFailing', alertstate: 'firing' })).toBe(0);
+    expect(await sample(m, 'perf_alerts', { alertname: 'BreakerFailing', alertstate: 'pending' })).toBe(0);
   });
 
   it('a pending alert whose condition stops is dropped without any notification', () => {
