@@ -195,6 +195,35 @@ describe('alert state machine (Prometheus semantics)', () => {
     expect(m.alerts.stats()).toMatchObject({ notifications: 1, notifierErrors: 2 });
   });
 
+  it('bounds active alerts (maxAlerts) and resolved history (historySize)', () => {
+    const clock = new ManualClock();
+    const m = createMetrics({
+      clock,
+      alerts: {
+        rules: [
+          {
+            name: 'Failing',
+            expr: { rate: { signal: 'breaker_calls', match: { outcome: 'failure' } }, window: '10s' },
+            threshold: 0,
+            by: ['name'],
+          },
+        ],
+        maxAlerts: 3,
+        historySize: 2,
+      },
+    });
+    open.push(m);
+    for (let i = 0; i < 5; i++)
+      channels.breaker.call.publish({ name: `b${i}`, outcome: 'failure', durationMs: 1 });
+    m.alerts.evaluate();
+    expect(m.alerts.firing()).toHaveLength(3);
+    expect(m.alerts.stats().droppedAlerts).toBe(2);
+    clock.advance(20_000);
+    m.alerts.evaluate();
+    expect(m.alerts.active()).toEqual([]);
+    expect(m.alerts.history()).toHaveLength(2);
+  });
+
   it('callbackNotifier refuses a non-function', () => {
     expect(() => callbackNotifier('x' as never)).toThrow(/callbackNotifier: fn must be a function/);
   });
