@@ -7,6 +7,7 @@
  * - Defined for every input: cycles, symbols, functions, too-deep nesting and output past
  *   `maxLength` throw a `PerfKeyError`, never hang or overflow the stack.
  */
+import { canonicalJson } from './canonical-json.js';
 import { PerfKeyError } from './errors.js';
 
 export interface CanonicalizeOptions {
@@ -31,13 +32,12 @@ interface Walk {
  * @throws {PerfKeyError} for cycles, symbols, functions, nesting past `maxDepth`, output past `maxLength`.
  */
 export function canonicalize(value: unknown, options?: CanonicalizeOptions): string {
-  const walk: Walk = {
-    maxDepth: options?.maxDepth ?? DEFAULT_MAX_DEPTH,
-    maxLength: options?.maxLength ?? DEFAULT_MAX_LENGTH,
-    path: new Set(),
-  };
+  const maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxLength = options?.maxLength ?? DEFAULT_MAX_LENGTH;
   try {
-    return encode(value, walk, 0);
+    const fast = canonicalJson(value, maxLength, maxDepth);
+    if (fast !== undefined) return fast;
+    return encode(value, { maxDepth, maxLength, path: new Set() }, 0);
   } catch (error) {
     if (error instanceof RangeError) {
       throw new PerfKeyError('Cannot canonicalize value: it is too large to encode', { cause: error });

@@ -32,9 +32,11 @@ export class PerfError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
-    Object.defineProperty(this, PERF_ERROR, { value: true });
   }
 }
+
+// On the prototype, not each instance: errors built on hot paths (breaker rejections) stay cheap.
+Object.defineProperty(PerfError.prototype, PERF_ERROR, { value: true });
 
 /**
  * An option or argument was invalid. `field` names it (dotted for nested options, e.g.

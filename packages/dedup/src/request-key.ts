@@ -13,7 +13,6 @@ import {
   PerfKeyError,
   withDefault,
 } from '@perf/core';
-import { canonicalJson } from './canonical-json.js';
 
 /** A request as `createRequestKey` reads it; node:http, Express and Fastify requests all fit. */
 export interface RequestLike {
@@ -289,9 +288,8 @@ function tryCanonicalJson(text: string): string | undefined {
   return canonical(parsed, text.length * 2 + 1024);
 }
 
-/** `canonicalize`, through the JSON fast path when the value is plain JSON data (same output). */
 function canonical(value: unknown, maxLength: number): string {
-  return canonicalJson(value, maxLength) ?? canonicalize(value, { maxLength });
+  return canonicalize(value, { maxLength });
 }
 
 function tooLarge(size: number, max: number): PerfKeyError {

@@ -1,6 +1,6 @@
-import { canonicalize } from '@perf/core';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../src/canonical-json.js';
+import { canonicalize } from '../src/index.js';
 
 /** A seeded generator (mulberry32), so a failure can be replayed. */
 function rng(seed: number) {
@@ -67,7 +67,7 @@ describe('canonicalJson (fast path of canonicalize for plain JSON data)', () => 
     const next = rng(42);
     for (let i = 0; i < 5_000; i++) {
       const value = randomJson(next, 0);
-      expect(canonicalJson(value, 1e9)).toBe(canonicalize(value));
+      expect(canonicalJson(value, 1e9, 256)).toBe(canonicalize(value));
     }
   });
 
@@ -81,16 +81,32 @@ describe('canonicalJson (fast path of canonicalize for plain JSON data)', () => 
     ['a class instance', new (class Point {})()],
     ['deep nesting', JSON.parse(`${'['.repeat(100)}${']'.repeat(100)}`)],
   ])('gives up on %s (the caller falls back to canonicalize)', (_label, value) => {
-    expect(canonicalJson(value, 1e9)).toBeUndefined();
+    expect(canonicalJson(value, 1e9, 256)).toBeUndefined();
   });
 
   it('gives up on a cycle instead of looping', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(canonicalJson(cyclic, 1e9)).toBeUndefined();
+    expect(canonicalJson(cyclic, 1e9, 256)).toBeUndefined();
+  });
+
+  it('gives up past maxDepth, so canonicalize still refuses values nested too deep', () => {
+    expect(canonicalJson({ a: { b: 1 } }, 1e9, 2)).toBe('{"a":{"b":1}}');
+    expect(canonicalJson({ a: { b: { c: 1 } } }, 1e9, 2)).toBeUndefined();
+    expect(() => canonicalize({ a: { b: { c: 1 } } }, { maxDepth: 2 })).toThrow(/maxDepth/);
+  });
+
+  it('a getter that re-enters canonicalize gets the general path, not a shared buffer', () => {
+    const tricky = {
+      get inner() {
+        return canonicalize({ z: 1, y: 2 });
+      },
+      a: 1,
+    };
+    expect(canonicalize(tricky)).toBe('{"a":1,"inner":"{\\"y\\":2,\\"z\\":1}"}');
   });
 
   it('gives up past maxLength', () => {
-    expect(canonicalJson({ text: 'x'.repeat(100) }, 50)).toBeUndefined();
+    expect(canonicalJson({ text: 'x'.repeat(100) }, 50, 256)).toBeUndefined();
   });
 });
