@@ -1,7 +1,8 @@
 /**
  * Sliding-window latency percentiles. Each time slot holds a log-scale histogram (bins about 20 %
  * wide, 10 µs to about 2 min), so p50/p95/p99 over a window are a merge and a walk: no samples kept.
- * Two rings: 1 s slots for the last minute and 15 s slots for the last 15 minutes.
+ * Two rings: 1 s slots for the last minute and 15 s slots for the last 15 minutes. Slot storage is
+ * allocated on first use and released as slots slide out: memory follows activity.
  */
 const MIN_SECONDS = 1e-5;
 const GROWTH = 1.2;
@@ -22,22 +23,33 @@ export function binValue(bin: number): number {
   return MIN_SECONDS * GROWTH ** (bin - 0.5);
 }
 
+/**
+ * A ring of time slots, each a bin array allocated only when an observation lands in it (and
+ * dropped when the slot slides out), so an idle or sparse series costs a few hundred bytes and only
+ * busy ones hold the full ring (60 x 90 counters).
+ */
 class LatencyRing {
   readonly slotMs: number;
   readonly slotCount: number;
-  readonly bins: Uint32Array;
+  readonly #slots: (Uint32Array | undefined)[];
   #head = -1;
 
   constructor(slotMs: number, slotCount: number) {
     this.slotMs = slotMs;
     this.slotCount = slotCount;
-    this.bins = new Uint32Array(slotCount * LATENCY_BINS);
+    this.#slots = new Array(slotCount).fill(undefined);
   }
 
   add(bin: number, now: number): void {
     const slot = Math.floor(now / this.slotMs);
     if (slot > this.#head) this.#advance(slot);
-    this.bins[(this.#head % this.slotCount) * LATENCY_BINS + bin]! += 1;
+    const i = this.#head % this.slotCount;
+    let bins = this.#slots[i];
+    if (bins === undefined) {
+      bins = new Uint32Array(LATENCY_BINS);
+      this.#slots[i] = bins;
+    }
+    bins[bin]! += 1;
   }
 
   mergeInto(target: Float64Array, windowMs: number, now: number): void {
@@ -47,20 +59,23 @@ class LatencyRing {
     for (let i = 0; i < k; i++) {
       const abs = this.#head - i;
       if (abs < 0) break;
-      const base = (abs % this.slotCount) * LATENCY_BINS;
-      for (let b = 0; b < LATENCY_BINS; b++) target[b]! += this.bins[base + b]!;
+      const bins = this.#slots[abs % this.slotCount];
+      if (bins === undefined) continue;
+      for (let b = 0; b < LATENCY_BINS; b++) target[b]! += bins[b]!;
     }
+  }
+
+  /** Slots holding a bin array (for tests of the memory bound). */
+  get allocatedSlots(): number {
+    let n = 0;
+    for (const s of this.#slots) if (s !== undefined) n++;
+    return n;
   }
 
   #advance(slot: number): void {
     const gap = this.#head < 0 ? this.slotCount : slot - this.#head;
-    if (gap >= this.slotCount) this.bins.fill(0);
-    else {
-      for (let s = this.#head + 1; s <= slot; s++) {
-        const base = (s % this.slotCount) * LATENCY_BINS;
-        this.bins.fill(0, base, base + LATENCY_BINS);
-      }
-    }
+    if (gap >= this.slotCount) this.#slots.fill(undefined);
+    else for (let s = this.#head + 1; s <= slot; s++) this.#slots[s % this.slotCount] = undefined;
     this.#head = slot;
   }
 }
@@ -75,6 +90,11 @@ export class WindowedLatency {
     const bin = binOf(seconds);
     this.#fine.add(bin, now);
     this.#coarse.add(bin, now);
+  }
+
+  /** Slot bin arrays currently held (both rings). */
+  get allocatedSlots(): number {
+    return this.#fine.allocatedSlots + this.#coarse.allocatedSlots;
   }
 
   /** Adds this window's bin counts into `target` (length `LATENCY_BINS`). */

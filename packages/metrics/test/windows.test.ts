@@ -61,6 +61,17 @@ describe('WindowedLatency', () => {
     expect(quantileOf(bins, 0.5)).toBeUndefined();
   });
 
+  it('holds slot storage only for slots that saw observations, and releases it as they slide out', () => {
+    const w = new WindowedLatency();
+    expect(w.allocatedSlots).toBe(0);
+    w.observe(0.01, T0);
+    expect(w.allocatedSlots).toBe(2);
+    for (let i = 0; i < 120; i++) w.observe(0.01, T0 + i * 1000);
+    expect(w.allocatedSlots).toBe(60 + 9); // 60 one-second slots + the 9 fifteen-second slots those 120 s touch
+    w.observe(0.01, T0 + 60 * 60_000);
+    expect(w.allocatedSlots).toBe(2);
+  });
+
   it('clamps odd values into the end bins', () => {
     expect(binOf(0)).toBe(0);
     expect(binOf(-1)).toBe(0);
