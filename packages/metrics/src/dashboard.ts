@@ -101,7 +101,10 @@ export class Dashboard {
       t: this.#clock.now(),
       rates: {
         http: total(a.rate({ signal: 'http_requests' }, rw)),
-        cache: total(a.rate({ signal: 'cache_operation_duration' }, rw)),
+        // Operations when observed; else L1 lookups (every read asks L1 first).
+        cache:
+          total(a.rate({ signal: 'cache_operation_duration' }, rw)) ||
+          total(a.rate({ signal: 'cache_lookups', match: { tier: 'l1' } }, rw)),
         dedup: total(a.rate({ signal: 'dedup_requests' }, rw)),
         breaker: total(a.rate({ signal: 'breaker_calls' }, rw)),
       },
