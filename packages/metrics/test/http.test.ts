@@ -112,15 +112,19 @@ describe('HTTP RED middleware (node:http)', () => {
   it('records a request the client abandoned as status_class="aborted"', async () => {
     const m = make();
     const mw = m.httpMiddleware({ route: () => '/slow' });
+    let arrived: () => void = () => {};
+    const reached = new Promise<void>((r) => {
+      arrived = r;
+    });
     const url = await listen(
       createServer((req, res) => {
         mw(req, res);
-        // never answers; the client aborts
+        arrived(); // never answers; the client aborts
       }),
     );
     const controller = new AbortController();
     const pending = fetch(`${url}/slow`, { signal: controller.signal }).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 100));
+    await reached;
     controller.abort();
     await pending;
     const lines = await eventually(async () => {
