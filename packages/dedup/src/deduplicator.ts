@@ -23,7 +23,14 @@ import { Caller, Flight } from './flight.js';
 import { checkDeduplicatorOptions, checkRunOptions, type DeduplicatorOptions } from './options.js';
 import { type DistributedStats, RedisCoordinator } from './redis-coordinator.js';
 import { cloneValue, deepFreeze, type ShareMode } from './share.js';
-import { describeSpan, endSpan, runInSpan, startFollowerSpan, startLeaderSpan } from './spans.js';
+import {
+  describeSpan,
+  endSpan,
+  isRecording,
+  runInSpan,
+  startFollowerSpan,
+  startLeaderSpan,
+} from './spans.js';
 import { MAX_TIMER_DELAY_MS, timerDelay } from './timer-delay.js';
 
 /** `stats()` of a Deduplicator: core's `DedupStats` plus a few more counters. */
@@ -267,7 +274,7 @@ export class Deduplicator implements DeduplicatorContract {
     }
     if (this.#spans) {
       const span = startLeaderSpan();
-      if (span.isRecording()) {
+      if (span !== undefined && isRecording(span)) {
         const id = this.#correlationId(seq);
         describeSpan(span, {
           name: this.name,
@@ -309,7 +316,7 @@ export class Deduplicator implements DeduplicatorContract {
     let span: Span | undefined;
     if (this.#spans) {
       span = startFollowerSpan(flight.span);
-      if (span.isRecording()) {
+      if (span !== undefined && isRecording(span)) {
         describeSpan(span, {
           name: this.name,
           key: flight.key,
@@ -319,7 +326,7 @@ export class Deduplicator implements DeduplicatorContract {
           bypassed: false,
         });
       } else {
-        span.end();
+        endSpan(span, 'success');
         span = undefined;
       }
     }
@@ -337,7 +344,7 @@ export class Deduplicator implements DeduplicatorContract {
       const coordinator = flight.bypassed ? undefined : this.#coordinator;
       const work =
         coordinator === undefined ? fn : (s: AbortSignal) => coordinator.execute(flight.key, fn, s);
-      result = flight.span?.isRecording() ? runInSpan(flight.span, () => work(signal)) : work(signal);
+      result = isRecording(flight.span) ? runInSpan(flight.span, () => work(signal)) : work(signal);
     } catch (error) {
       this.#settle(flight, 'error', error);
       return;
