@@ -348,7 +348,7 @@ export class CacheCore {
           } else if (spec.reason === 'set' || spec.reason === 'warm') {
             // An explicit write Redis missed is replayed later. A factory's value that missed Redis
             // leaves Redis no staler than it was, so it is not tracked.
-            this.#markPending(key, spec.createdAt, true);
+            this.#pending.addKey(key, spec.createdAt, true, bytes, staleUntil);
           }
         }),
       );
@@ -544,10 +544,16 @@ export class CacheCore {
     // 1. Take what Redis missed, with the local copies of the missed writes.
     const pending = this.#pending;
     const keys: Array<{ key: string; at: number; bytes: Uint8Array | undefined; ttlMs: number }> = [];
-    for (const [key, { at, rewrite }] of pending.keys) {
+    for (const [key, { at, rewrite, bytes: kept, until: keptUntil }] of pending.keys) {
       const now = this.clock.now();
       if (!rewrite) {
         keys.push({ key, at, bytes: undefined, ttlMs: 0 });
+        continue;
+      }
+      if (kept !== undefined && keptUntil !== undefined) {
+        // The write's own bytes: L1/L2 may have dropped their copies (short L1 TTL, no L2, eviction,
+        // or an earlier re-sync that failed part-way after clearing them).
+        keys.push({ key, at, bytes: now < keptUntil ? kept : undefined, ttlMs: keptUntil - now });
         continue;
       }
       let bytes: Uint8Array | undefined;

@@ -13,6 +13,10 @@ export interface PendingKey {
    * overwrite a newer write): its key is only deleted, if Redis holds nothing newer.
    */
   rewrite: boolean;
+  /** The encoded entry of an explicit write, kept so the replay does not depend on L1/L2 still holding it. */
+  bytes?: Uint8Array;
+  /** When `bytes` stops being servable (the entry's `staleUntil`). */
+  until?: number;
 }
 
 export class PendingSync {
@@ -35,11 +39,14 @@ export class PendingSync {
     return !this.overflowed && this.size === 0;
   }
 
-  /** `rewrite`: the value may be written back (an explicit set); otherwise it is only deleted. */
-  addKey(key: string, at: number, rewrite: boolean): void {
+  /**
+   * `rewrite`: the value may be written back (an explicit set, whose `bytes` are kept until
+   * `until`); otherwise it is only deleted.
+   */
+  addKey(key: string, at: number, rewrite: boolean, bytes?: Uint8Array, until?: number): void {
     const known = this.keys.get(key);
     if (known !== undefined && known.at > at) return;
-    if (known !== undefined || this.#room()) this.keys.set(key, { at, rewrite });
+    if (known !== undefined || this.#room()) this.keys.set(key, { at, rewrite, bytes, until });
   }
 
   addPrefix(prefix: string): void {

@@ -119,6 +119,21 @@ describe.skipIf(!(await redisAvailable()))('Redis outage (private redis-server, 
     await a.clear();
   }, 30_000);
 
+  it('a write that missed Redis is replayed even when no local copy is left (l2: false, L1 copy expired)', async () => {
+    const a = await make({ l2: false }); // L1 keeps its copy 100 ms
+    const reader = await make({ l1: false, l2: false, bus: false });
+    await a.set('k', 'v1', { ttlMs: 60_000 });
+    await server.kill();
+    await waitFor(async () => !(await a.ready(10)), 2_000);
+    await a.set('k', 'v2', { ttlMs: 60_000 }); // misses Redis: remembered
+    await new Promise((r) => setTimeout(r, 150)); // a's L1 copy is gone
+    await server.start();
+    await waitFor(() => a.stats().resyncs > 0, 10_000);
+    await waitFor(() => reader.ready(100), 10_000);
+    expect(await reader.get('k')).toBe('v2'); // not lost (nor replaced by a delete)
+    await a.clear();
+  }, 30_000);
+
   it('a replayed write never overwrites a newer write another instance made after Redis came back', async () => {
     const a = await make();
     const b = await make();
