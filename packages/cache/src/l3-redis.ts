@@ -135,18 +135,23 @@ export class RedisTier {
   /** Resolves true once the client is ready, false if it is not within `timeoutMs`. */
   waitReady(timeoutMs: number): Promise<boolean> {
     if (this.ready) return Promise.resolve(true);
+    if (this.#closed) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
-      const onReady = () => {
+      const finish = (ok: boolean) => {
         this.#clock.clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = this.#clock.setTimeout(() => {
         this.client.off('ready', onReady);
-        resolve(this.ready);
-      }, timeoutMs);
-      this.client.once('ready', onReady);
+        this.#waiters.delete(finish);
+        resolve(ok);
+      };
+      const onReady = () => finish(!this.#closed);
+      const timer = this.#clock.setTimeout(() => finish(this.ready), timeoutMs);
+      this.client.on('ready', onReady);
+      this.#waiters.add(finish);
     });
   }
+
+  /** Pending `waitReady` calls; `close()` settles them (false) and drops their listener and timer. */
+  readonly #waiters = new Set<(ok: boolean) => void>();
 
   /** True while the client can take commands right now. */
   get ready(): boolean {
@@ -360,6 +365,7 @@ export class RedisTier {
     if (this.#closed) return;
     this.#closed = true;
     this.#deadlines.expireAll();
+    for (const finish of [...this.#waiters]) finish(false);
     this.client.off('close', this.#onClose);
     this.client.off('end', this.#onClose);
     this.client.off('ready', this.#onReady);

@@ -1,6 +1,7 @@
 import { type Span, type Tracer, trace } from '@opentelemetry/api';
 import { isPerfAbortError, isPerfTimeoutError, ManualClock, type PerfEvent, subscribeAll } from '@perf/core';
 import { Deduplicator } from '@perf/dedup';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseBusMessage } from '../src/bus.js';
 import { eitherSignal } from '../src/either-signal.js';
@@ -122,6 +123,22 @@ describe('cancellation and cleanup', () => {
     await cache.set('b', 2);
     await cache.close();
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('close() with Redis never reachable', () => {
+  it('settles a pending ready() and leaves no listener on a client it does not own', async () => {
+    // Nothing listens on port 1: the client never becomes ready.
+    const client = new Redis({ port: 1, lazyConnect: true, retryStrategy: () => 1_000 });
+    client.on('error', () => undefined);
+    const cache = createCache({ l3: { redis: client }, bus: false });
+    const listeners = () => client.eventNames().reduce((n, name) => n + client.listenerCount(name), 0);
+    const pending = cache.ready(60_000);
+    await cache.close();
+    const settled = await Promise.race([pending, new Promise((r) => setTimeout(() => r('pending'), 200))]);
+    expect(settled).toBe(false);
+    expect(listeners()).toBe(1); // only the test's own 'error' listener
+    client.disconnect();
   });
 });
 
