@@ -57,6 +57,14 @@ export interface RequestKeyOptions {
 /** Methods whose repetition has the same effect as running once (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Characters `JSON.stringify` escapes in a string: quote, backslash, controls, (lone) surrogates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `JSON.stringify(text)`, byte for byte, without the call for text that needs no escaping. */
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
 
 const headerName = check<string>((v) => typeof v === 'string' && TOKEN.test(v), 'a header name');
 
@@ -91,6 +99,9 @@ export function requestKeyBuilder(options?: RequestKeyOptions): RequestKeyBuilde
   const headers = [...new Set(opts.headers.map((h) => h.toLowerCase()))].sort();
   const identityHeaders = [...new Set(opts.identityHeaders.map((h) => h.toLowerCase()))].sort();
   const ignored = opts.ignoreQueryParams.length > 0 ? new Set(opts.ignoreQueryParams) : undefined;
+  // The constant part of each header's line, encoded once here rather than per request.
+  const headerTags = headers.map((h) => `h${quote(h)}:`);
+  const identityTags = identityHeaders.map((h) => `I${quote(h)}:`);
   const covered = new Set(headers);
   if (!opts.shareAcrossIdentities) for (const h of identityHeaders) covered.add(h);
 
@@ -125,19 +136,19 @@ export function requestKeyBuilder(options?: RequestKeyOptions): RequestKeyBuilde
     }
 
     const { path, query } = splitUrl(url, ignored);
-    let encoded = `${JSON.stringify(upper)}\n${JSON.stringify(path)}\n${query}\n`;
-    for (const name of headers) {
-      const value = readHeader(raw, name);
-      if (value !== undefined) encoded += `h${JSON.stringify(name)}:${JSON.stringify(value)}\n`;
+    let encoded = `${quote(upper)}\n${quote(path)}\n${query}\n`;
+    for (let i = 0; i < headers.length; i++) {
+      const value = readHeader(raw, headers[i]!);
+      if (value !== undefined) encoded += `${headerTags[i]}${quote(value)}\n`;
     }
-    if (idempotencyKey !== undefined) encoded += `k${JSON.stringify(idempotencyKey)}\n`;
+    if (idempotencyKey !== undefined) encoded += `k${quote(idempotencyKey)}\n`;
     if (!opts.shareAcrossIdentities) {
       if (req.identity !== undefined) {
         encoded += `i${canonical(req.identity, 64 * 1024)}\n`;
       } else {
-        for (const name of identityHeaders) {
-          const value = readHeader(raw, name);
-          if (value !== undefined) encoded += `I${JSON.stringify(name)}:${JSON.stringify(value)}\n`;
+        for (let i = 0; i < identityHeaders.length; i++) {
+          const value = readHeader(raw, identityHeaders[i]!);
+          if (value !== undefined) encoded += `${identityTags[i]}${quote(value)}\n`;
         }
       }
     }
@@ -241,7 +252,14 @@ function splitUrl(url: string, ignored: Set<string> | undefined): { path: string
   }
   // Stable sort by name only: `a=1&b=2` equals `b=2&a=1`, but repeated names keep their order.
   pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  return { path, query: pairs.length === 0 ? '' : JSON.stringify(pairs) };
+  if (pairs.length === 0) return { path, query: '' };
+  // JSON.stringify(pairs), byte for byte, built directly (a third of the cost).
+  let query = '[';
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i]!;
+    query += `${i === 0 ? '' : ','}[${quote(pair[0])},${quote(pair[1])}]`;
+  }
+  return { path, query: `${query}]` };
 }
 
 function decode(text: string): string {
@@ -263,9 +281,11 @@ function encodeBody(body: unknown, headers: RequestLike['headers'], maxBytes: nu
   if (body instanceof Uint8Array || body instanceof ArrayBuffer) {
     const bytes = body instanceof Uint8Array ? body : new Uint8Array(body);
     if (bytes.byteLength > maxBytes) throw tooLarge(bytes.byteLength, maxBytes);
-    const json = isJsonContent(headers) ? tryCanonicalJson(Buffer.from(bytes).toString('utf8')) : undefined;
+    // A view on the same memory, not a copy.
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const json = isJsonContent(headers) ? tryCanonicalJson(view.toString('utf8')) : undefined;
     if (json !== undefined) return `j${json}`;
-    return `r${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
+    return `r${view.toString('base64')}`;
   }
   if (typeof body === 'object' || typeof body === 'number' || typeof body === 'boolean') {
     return `j${canonical(body, maxBytes * 2 + 1024)}`;

@@ -177,4 +177,51 @@ describe('createRequestKey', () => {
     }
     expect(isPerfKeyError(errorOf(() => createRequestKey({ ...put, identity: () => 1 })))).toBe(true);
   });
+  it('keeps its keys stable across releases (pinned keys; escapes, bytes, identity and query included)', () => {
+    // Keys computed by 0.1.0. A change here changes every key a running fleet computes: a rolling
+    // deploy would stop coalescing across old and new instances, so change them only on purpose.
+    const pinned: Array<[Parameters<typeof createRequestKey>[0], string]> = [
+      [
+        {
+          method: 'GET',
+          url: '/api/items?page=2&sort=asc&q=a%22b%5Cc%0Ad&x=%F0%9F%98%80&lone=%ED%A0%80&t=1&t=2#frag',
+          headers: {
+            accept: 'application/json',
+            host: 'a"b',
+            'accept-language': 'x\ny',
+            authorization: 'Bearer \u0001',
+          },
+        },
+        '6WpJYBfYJGrVZRMj6_28et3UJnJxFM7ChRcBrWGPvuQ',
+      ],
+      [
+        { method: 'get', url: '/p\u00e9"th?b=\ud800&a=\\', headers: { Authorization: 'x', Cookie: 'sid=1' } },
+        'vLiQXzcCCv4fI4ZhqcPIuOUFkeXgOYUaLDrL81pbWKA',
+      ],
+      [
+        {
+          method: 'PUT',
+          url: '/x',
+          headers: { 'content-type': 'application/json' },
+          body: Buffer.from('{"b":[1,2], "a":"\\u0000"}'),
+        },
+        '3ckihBvYUoYTqvoYiSHnE9iJVxOz9mA6EDVFu5gFiUI',
+      ],
+      [
+        { method: 'PUT', url: '/x', body: new Uint8Array([1, 2, 3, 255]).subarray(1, 3) },
+        'Chb4fU9RqFgj1ea7b6cmnnjcK-yM1_RPmmj8OYUTAqg',
+      ],
+      [
+        {
+          method: 'POST',
+          url: '/x',
+          headers: { 'idempotency-key': 'k"\n' },
+          body: { z: 1, a: [null, true, 'x'] },
+          identity: { user: 'u', tenant: 't' },
+        },
+        '91Hj5Tj-_Q6Nt9YmVEJZb42hEdzVhhuR_BvDgm_54Vo',
+      ],
+    ];
+    for (const [req, key] of pinned) expect(createRequestKey(req)).toBe(key);
+  });
 });
