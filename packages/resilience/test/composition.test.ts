@@ -216,6 +216,9 @@ describe('retry + breaker', () => {
     expect(breaker.state).toBe('open');
     expect(attempts).toBe(1);
     expect(error).toBeInstanceOf(BrokenCircuitError);
+    // The one retry scheduled before the circuit opened met the open circuit and stopped there:
+    // no further backoff-and-retry rounds against it.
+    expect(breaker.stats()).toMatchObject({ retries: 1, rejections: 1 });
   });
 });
 
