@@ -176,6 +176,8 @@ export class RedisBreakerSync implements BreakerSync {
       return;
     }
     if (
+      typeof message !== 'object' ||
+      message === null ||
       message.v !== 1 ||
       typeof message.name !== 'string' ||
       (message.state !== 'open' && message.state !== 'closed')

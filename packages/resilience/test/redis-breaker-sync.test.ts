@@ -71,6 +71,23 @@ describe('RedisBreakerSync (fake client)', () => {
     expect(a.instanceId).toBe('a');
   });
 
+  it('malformed messages from anyone on the channel are counted, never thrown into the Redis client', async () => {
+    const net = fakeRedisNetwork();
+    const b = createRedisBreakerSync({ redis: net.client(), channel: 'c', instanceId: 'b' });
+    await b.ready;
+    const onB = createCircuitBreaker({ name: 'n', sync: b, clock: new ManualClock() });
+    const stranger = net.client();
+    // JSON that parses to something other than an object (a throw here would escape through
+    // ioredis's socket handler as an uncaught exception).
+    for (const raw of ['null', '42', '"open"', '[]', 'true', 'not json']) {
+      await expect(stranger.publish('c', raw)).resolves.toBe(1);
+    }
+    expect(b.stats()).toMatchObject({ errors: 6, received: 0, applied: 0 });
+    expect(onB.state).toBe('closed');
+    await stranger.publish('c', JSON.stringify({ v: 1, from: 'a', name: 'n', state: 'open' }));
+    expect(onB.state).toBe('open');
+  });
+
   it('publish failures (Redis down) are counted, never thrown into calls', async () => {
     const net = fakeRedisNetwork();
     const a = createRedisBreakerSync({ redis: net.client(), channel: 'c' });
