@@ -134,6 +134,21 @@ describe.skipIf(!(await redisAvailable()))('Redis outage (private redis-server, 
     await a.clear();
   }, 30_000);
 
+  it('drops L1 on reconnect: a copy that may have missed invalidations is not served after Redis returns', async () => {
+    const b = await make({ l1: { ttlMs: 60_000 }, l2: false });
+    await b.set('k', 'old', { ttlMs: 60_000 });
+    expect(await b.get('k')).toBe('old'); // from L1
+    await server.kill();
+    await waitFor(async () => !(await b.ready(10)), 2_000);
+    await server.start();
+    await waitFor(() => b.stats().resyncs > 0, 10_000);
+    // Another instance writes without a bus notice: only a dropped L1 lets b see it.
+    const c = await make({ l1: false, l2: false, bus: false });
+    await c.set('k', 'new', { ttlMs: 60_000 });
+    expect(await b.get('k')).toBe('new');
+    await c.clear();
+  }, 30_000);
+
   it('a replayed write never overwrites a newer write another instance made after Redis came back', async () => {
     const a = await make();
     const b = await make();
