@@ -194,6 +194,55 @@ describe('Deduplicator.run coalescing', () => {
     expect(withoutParam?.aborted).toBe(false);
   });
 
+  it('keeps no abort listeners on the shared signal it passes to fn with length 0 (rest, default, arguments)', async () => {
+    // `(...args)`, `(signal = x)` and `arguments` all have fn.length 0, yet can reach the signal they
+    // are passed: a listener each added to a shared signal would pile up forever.
+    const dedup = new Deduplicator();
+    const seen = new Set<AbortSignal>();
+    const fns: Array<() => Promise<number>> = [
+      async (...args: unknown[]) => {
+        const signal = args[0] as AbortSignal;
+        seen.add(signal);
+        signal.addEventListener('abort', () => {});
+        return 1;
+      },
+      async (signal: AbortSignal = AbortSignal.timeout(60_000)) => {
+        seen.add(signal);
+        signal.onabort = () => {};
+        signal.addEventListener('abort', () => {}, { once: true });
+        return 2;
+      },
+      async function (this: unknown) {
+        // biome-ignore lint/complexity/noArguments: a fn reaching its signal through `arguments`
+        const signal = arguments[0] as AbortSignal;
+        seen.add(signal);
+        signal.addEventListener('abort', () => {});
+        return 3;
+      },
+    ];
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 50; i++) {
+        for (const [n, fn] of fns.entries()) expect(await dedup.run(`k${n}`, fn)).toBe(n + 1);
+      }
+      await flush();
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(seen.size).toBe(1); // one shared signal, never aborted
+    const [shared] = [...seen];
+    expect(shared).toBeInstanceOf(AbortSignal);
+    expect(shared?.aborted).toBe(false);
+    expect(getEventListeners(shared!, 'abort')).toHaveLength(0);
+    expect(shared?.onabort).toBe(null);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    // Still usable as a signal: composed signals and fetch-style listeners work.
+    expect(AbortSignal.any([shared!]).aborted).toBe(false);
+    expect(() => shared?.throwIfAborted()).not.toThrow();
+  });
+
   it('coalesces 10,000 concurrent identical calls into one run', async () => {
     const dedup = new Deduplicator();
     let runs = 0;
