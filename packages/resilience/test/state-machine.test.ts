@@ -168,6 +168,58 @@ describe('state machine on a ManualClock', () => {
     expect(breaker.state).toBe('closed');
   });
 
+  it('reset() during a probe: the probe that fails afterwards does not re-open the new circuit', async () => {
+    const clock = new ManualClock();
+    const rec = recordEvents();
+    try {
+      const breaker = createCircuitBreaker({
+        name: 'reset-probe',
+        failureThreshold: 1,
+        halfOpenAfterMs: 10,
+        clock,
+      });
+      await fail(breaker, 1);
+      clock.advance(10);
+      const probe = deferred<number>();
+      const running = settle(breaker.execute(() => probe.promise));
+      await tick();
+      expect(breaker.state).toBe('half-open');
+      breaker.reset();
+      probe.reject(new Error('late probe failure'));
+      await running;
+      expect(breaker.state).toBe('closed');
+      expect(await breaker.execute(ok(7))).toBe(7);
+      expect(
+        rec
+          .of('perf:breaker:state')
+          .filter((e) => e.name === 'reset-probe')
+          .map((e) => e.to),
+      ).toEqual(['open', 'half-open', 'closed']);
+    } finally {
+      rec.stop();
+    }
+  });
+
+  it('close() during a call: the failure that lands afterwards publishes no state change', async () => {
+    const rec = recordEvents();
+    try {
+      const breaker = createCircuitBreaker({
+        name: 'close-mid',
+        failureThreshold: 1,
+        clock: new ManualClock(),
+      });
+      const call = deferred<number>();
+      const running = settle(breaker.execute(() => call.promise));
+      await tick();
+      breaker.close();
+      call.reject(new Error('after close'));
+      await running;
+      expect(rec.of('perf:breaker:state').filter((e) => e.name === 'close-mid')).toEqual([]);
+    } finally {
+      rec.stop();
+    }
+  });
+
   it('publishes every state change with a reason, and stats time the current state', async () => {
     const clock = new ManualClock();
     const rec = recordEvents();
