@@ -87,6 +87,8 @@ const warmShape = {
 interface Loaded<T> {
   value: T;
   result: 'l1' | 'l2' | 'l3' | 'factory' | 'stale';
+  /** A factory still running after a grace value was served on soft timeout (a lock is held until it settles). */
+  background?: Promise<unknown>;
 }
 
 type CheckedGetOrSet = {
@@ -359,7 +361,15 @@ export class TieredCache implements Cache {
           }
           return await this.#runFactory(full, key, factory, o, stale, signal, out);
         } finally {
-          await l3.releaseLock(full, token);
+          // A factory that outlived its soft timeout keeps the lock until its value lands, so other
+          // instances wait for it instead of running the factory again (lockTtlMs still bounds it).
+          const background = out.background;
+          if (background === undefined) await l3.releaseLock(full, token);
+          else
+            void background.then(
+              () => l3.releaseLock(full, token),
+              () => l3.releaseLock(full, token),
+            );
         }
       }
       if (core.clock.now() >= deadline) {
@@ -424,11 +434,12 @@ export class TieredCache implements Cache {
       }
       if (outcome !== SOFT_TIMEOUT) return outcome;
       core.refreshing.add(full);
-      written
+      const background = written
         .catch(() => {
           // counted in factoryErrors; the stale value was already served
         })
         .finally(() => core.refreshing.delete(full));
+      if (out !== undefined) out.background = background;
       this.#factoryEvent(key, t0, 'timeout');
       return this.#serveStale(full, stale, 'soft-timeout', out);
     }

@@ -174,6 +174,26 @@ describe.skipIf(!(await redisAvailable()))('L3 on a shared Redis (integration)',
     expect(await admin.exists(`${namespace}:l:cold`)).toBe(0); // released (compare-and-delete)
   });
 
+  it('lock: a holder that served its grace value on soft timeout keeps the lock until its factory lands', async () => {
+    const namespace = ns();
+    const a = await make({ namespace });
+    const b = await make({ namespace });
+    await a.set('k', 'old', { ttlMs: 50, graceMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 80)); // expired everywhere, still in grace
+    let runs = 0;
+    const factory = async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 300));
+      return 'new';
+    };
+    const options = { lock: true, softTimeoutMs: 50, graceMs: 60_000 };
+    expect(await a.getOrSet('k', factory, options)).toBe('old'); // a's factory goes on in the background
+    expect(['old', 'new']).toContain(await b.getOrSet('k', factory, options));
+    await waitFor(async () => (await b.get('k')) === 'new', 2_000);
+    expect(runs).toBe(1);
+    expect(await admin.exists(`${namespace}:l:k`)).toBe(0); // released once the value landed
+  });
+
   it('lock: a waiter whose wait runs out runs the factory itself (bounded wait, fallback)', async () => {
     const namespace = ns();
     const cache = await make({ namespace, l3: { redis: REDIS_URL, lockWaitMs: 100, lockPollMs: 10 } });
