@@ -254,20 +254,32 @@ export class RedisCoordinator {
         timerDelay(Math.max(1, Math.floor(this.#lockTtlMs / 3))),
       );
     };
-    extend();
-    let message: Buffer | undefined;
-    try {
-      const value = await fn(signal);
-      message = this.#encode({ k: key, ok: true, v: value });
-      return value;
-    } finally {
+    let released = false;
+    const release = (message: Buffer | undefined): void => {
       if (heartbeat !== undefined) this.#clock.clearTimeout(heartbeat);
       heartbeat = undefined;
+      if (released) return;
+      released = true;
       // Release, then tell the followers (they run locally on `ok: false`).
       const payload = message ?? this.#encode({ k: key, ok: false });
       this.#command(this.#redis.eval(RELEASE, 2, this.lockKey(key), this.#channel, token, payload!)).catch(
         () => {},
       );
+    };
+    // Abandoned (in-flight limit), every caller gone, or closed: an `fn` that ignores its signal must
+    // not keep the fleet-wide lock alive, so stop extending it and hand it back now.
+    const onAbort = (): void => release(undefined);
+    extend();
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    let message: Buffer | undefined;
+    try {
+      const value = await fn(signal);
+      if (!released) message = this.#encode({ k: key, ok: true, v: value });
+      return value;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      release(message);
     }
   }
 

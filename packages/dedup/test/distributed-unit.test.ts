@@ -85,6 +85,35 @@ describe('distributed mode (unit, fake Redis)', () => {
     expect(published).toEqual([]);
   });
 
+  it('stops extending the fleet lock once the operation is abandoned, and releases it at once', async () => {
+    // A hung upstream must not pin the key across the fleet: after the in-flight limit the leader's
+    // heartbeat stops and the lock goes back (followers elsewhere are told to run locally).
+    const clock = new ManualClock();
+    const { redis, commands, published } = fakeRedis();
+    const dedup = new Deduplicator({
+      clock,
+      timeoutMs: 1_000,
+      distributed: { redis, prefix: 'p:', lockTtlMs: 300 },
+    });
+    const hung = dedup.run('k', () => new Promise<never>(() => {})); // ignores its signal
+    const settled = hung.catch((error: unknown) => error);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(commands).toContain('SET p:default:lock:k');
+    clock.advance(900); // extends every 100 ms while the operation is wanted
+    await new Promise((r) => setImmediate(r));
+    const extendsBefore = commands.filter((c) => c === 'EVAL p:default:lock:k').length;
+    expect(extendsBefore).toBeGreaterThanOrEqual(8);
+    clock.advance(100); // the in-flight limit: abandoned
+    expect(await settled).toMatchObject({ code: 'ERR_PERF_TIMEOUT' });
+    await new Promise((r) => setImmediate(r));
+    const atAbandon = commands.length;
+    expect(published).toEqual([{ k: 'k', ok: false }]); // released and told, not left to lapse
+    clock.advance(5_000);
+    await new Promise((r) => setImmediate(r));
+    expect(commands.slice(atAbandon)).toEqual([]); // no more extends for the abandoned operation
+    await dedup.close();
+  });
+
   it('skips Redis for calls that bypassed the full local table', async () => {
     const { redis, commands } = fakeRedis();
     const dedup = new Deduplicator({ maxInFlight: 1, distributed: { redis, prefix: 'p:' } });
