@@ -142,6 +142,16 @@ const sub = (ctx: CheckContext, key: string): CheckContext => ({
   field: `${ctx.field}.${key}`,
 });
 
+/** Node's longest timer: a longer `setTimeout` fires after 1 ms instead (with a warning). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A delay cockatiel hands to `setTimeout`: positive, finite and at most Node's longest timer. */
+const timerMs = (positive: boolean) =>
+  check<number>(
+    (v) => typeof v === 'number' && Number.isFinite(v) && (positive ? v > 0 : v >= 0) && v <= MAX_TIMER_MS,
+    `a ${positive ? 'positive' : 'non-negative'} number of ms, at most ${MAX_TIMER_MS} (the longest Node.js timer)`,
+  );
+
 /** A rate strictly between 0 and 1, as cockatiel's windowed breakers require. */
 const openRatio: Check<number> = (value, ctx) =>
   typeof value === 'number' && value > 0 && value < 1
@@ -227,15 +237,15 @@ const shape = {
   window: optional(windowCheck),
   halfOpenAfterMs: withDefault(is.positiveNumber, 60_000),
   halfOpenBackoff: optional(is.object({ maxDelayMs: is.positiveNumber })),
-  timeoutMs: optional(is.positiveNumber),
+  timeoutMs: optional(timerMs(true)),
   timeoutStrategy: withDefault(is.oneOf('aggressive', 'cooperative'), 'aggressive'),
   errorFilter: optional(is.function as Check<(error: unknown) => boolean>),
   slowCallMs: optional(is.positiveNumber),
   retry: optional(
     is.object({
       maxAttempts: withDefault(is.positiveInteger, 2),
-      initialDelayMs: withDefault(is.nonNegativeNumber, 128),
-      maxDelayMs: withDefault(is.positiveNumber, 10_000),
+      initialDelayMs: withDefault(timerMs(false), 128),
+      maxDelayMs: withDefault(timerMs(true), 10_000),
     }),
   ),
   bulkhead: optional(is.object({ limit: is.positiveInteger, queue: withDefault(is.nonNegativeInteger, 0) })),

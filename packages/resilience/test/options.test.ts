@@ -22,6 +22,8 @@ describe('bad options throw PerfConfigError naming the field', () => {
     ['halfOpenAfterMs negative', { halfOpenAfterMs: -1 }, 'halfOpenAfterMs'],
     ['halfOpenAfterMs infinite', { halfOpenAfterMs: Number.POSITIVE_INFINITY }, 'halfOpenAfterMs'],
     ['timeoutMs string', { timeoutMs: '100' }, 'timeoutMs'],
+    // Node fires a longer timer after 1 ms: every call would time out and open the breaker.
+    ['timeoutMs past the longest Node timer', { timeoutMs: 2_147_483_648 }, 'timeoutMs'],
     ['timeoutStrategy unknown', { timeoutStrategy: 'lazy' }, 'timeoutStrategy'],
     ['errorFilter not a function', { errorFilter: true }, 'errorFilter'],
     ['slowCallMs zero', { slowCallMs: 0 }, 'slowCallMs'],
@@ -55,6 +57,12 @@ describe('bad options throw PerfConfigError naming the field', () => {
     ['retry attempts zero', { retry: { maxAttempts: 0 } }, 'retry.maxAttempts'],
     ['retry unknown key', { retry: { attempts: 3 } }, 'retry.attempts'],
     ['retry max < initial', { retry: { initialDelayMs: 100, maxDelayMs: 10 } }, 'retry.maxDelayMs'],
+    ['retry maxDelayMs past the longest Node timer', { retry: { maxDelayMs: 3e9 } }, 'retry.maxDelayMs'],
+    [
+      'retry initialDelayMs past the longest Node timer',
+      { retry: { initialDelayMs: 3e9, maxDelayMs: 3e9 } },
+      'retry.initialDelayMs',
+    ],
     ['bulkhead limit missing', { bulkhead: {} }, 'bulkhead.limit'],
     ['bulkhead queue negative', { bulkhead: { limit: 1, queue: -1 } }, 'bulkhead.queue'],
     ['fallback a number', { fallback: 3 }, 'fallback'],
