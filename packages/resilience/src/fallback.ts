@@ -28,8 +28,16 @@ export async function resolveFallback(
 /** With `{ cache, key, store: true }`, remembers a successful result for later fallbacks. */
 export function rememberForFallback(option: FallbackOption | undefined, value: unknown): void {
   if (option === undefined || !isCacheFallback(option) || !option.store || !option.cache.set) return;
-  // Storing is best effort: a cache error must never fail the call that succeeded.
-  option.cache
-    .set(option.key, value, option.ttlMs === undefined ? undefined : { ttlMs: option.ttlMs })
-    .catch(() => undefined);
+  // Storing is best effort: a cache error must never fail the call that succeeded, whether the
+  // cache rejects, throws before returning a promise, or returns no promise at all.
+  try {
+    const stored = option.cache.set(
+      option.key,
+      value,
+      option.ttlMs === undefined ? undefined : { ttlMs: option.ttlMs },
+    );
+    if (typeof (stored as Promise<unknown> | undefined)?.catch === 'function') stored.catch(() => undefined);
+  } catch {
+    // ignored, as above
+  }
 }

@@ -370,6 +370,27 @@ describe('fallbacks', () => {
     expect(await breaker.execute(ok({ name: 'new' }))).toEqual({ name: 'Ada' }); // open: stale served
   });
 
+  it('a cache that fails to store never fails the call that succeeded', async () => {
+    const throwing = {
+      get: async () => undefined,
+      set: (): Promise<void> => {
+        throw new Error('serializer exploded'); // synchronously, before any promise
+      },
+    };
+    const notAPromise = { get: async () => undefined, set: () => undefined as unknown as Promise<void> };
+    for (const cache of [throwing, notAPromise]) {
+      const breaker = createCircuitBreaker({
+        fallback: { cache, key: 'k', store: true },
+        clock: new ManualClock(),
+      });
+      expect(await breaker.execute(ok('fresh'))).toBe('fresh');
+      expect(await breaker.execute(ok('fresh'), { fallback: { cache, key: 'k2', store: true } })).toBe(
+        'fresh',
+      );
+      expect(breaker.stats()).toMatchObject({ successes: 2, failures: 0 });
+    }
+  });
+
   it('a per-call fallback overrides the breaker one (e.g. one cache key per call)', async () => {
     const store = new Map<string, unknown>([['k2', 'stale-2']]);
     const cache = { get: async (key: string) => store.get(key) };
