@@ -11,7 +11,10 @@ export function isCacheFallback(option: FallbackOption): option is CacheFallback
   return typeof option === 'object' && option !== null && 'cache' in option;
 }
 
-/** Produces the fallback answer, or `NO_FALLBACK` when a cache key holds nothing. */
+/**
+ * Produces the fallback answer, or `NO_FALLBACK` when a cache key holds nothing or the cache
+ * cannot be read (the caller then gets the original error, never the cache's).
+ */
 export async function resolveFallback(
   option: FallbackOption,
   error: unknown,
@@ -19,7 +22,12 @@ export async function resolveFallback(
 ): Promise<unknown> {
   if (typeof option === 'function') return option(error, info);
   if (isCacheFallback(option)) {
-    const stale = await option.cache.get(option.key);
+    let stale: unknown;
+    try {
+      stale = await option.cache.get(option.key);
+    } catch {
+      return NO_FALLBACK;
+    }
     return stale === undefined ? NO_FALLBACK : stale;
   }
   return option.value;

@@ -370,6 +370,26 @@ describe('fallbacks', () => {
     expect(await breaker.execute(ok({ name: 'new' }))).toEqual({ name: 'Ada' }); // open: stale served
   });
 
+  it('a cache that cannot be read is like an empty key: the original error is thrown, not the cache one', async () => {
+    const rejecting = { get: (): Promise<unknown> => Promise.reject(new Error('cache down')) };
+    const throwing = {
+      get: (): Promise<unknown> => {
+        throw new Error('cache down');
+      },
+    };
+    for (const cache of [rejecting, throwing]) {
+      const breaker = createCircuitBreaker({
+        failureThreshold: 1,
+        fallback: { cache, key: 'k' },
+        clock: new ManualClock(),
+      });
+      expect((await settle(breaker.execute(boom('upstream')))).error).toEqual(new Error('upstream'));
+      const { error } = await settle(breaker.execute(ok(1)));
+      expect(isBrokenCircuitError(error)).toBe(true);
+      expect(breaker.stats()).toMatchObject({ failures: 1, rejections: 1, fallbacks: 0 });
+    }
+  });
+
   it('a cache that fails to store never fails the call that succeeded', async () => {
     const throwing = {
       get: async () => undefined,
