@@ -85,6 +85,15 @@ export interface CreateCacheOptions {
 
 const OWNER = 'createCache';
 
+/** Longest delay a Node timer takes; a longer one fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A timer delay: positive and at most `MAX_TIMER_MS`. */
+export const timerMs = check<number>(
+  (v) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= MAX_TIMER_MS,
+  `a positive number of ms, at most ${MAX_TIMER_MS} (a Node timer's limit)`,
+);
+
 function objectWith<K extends string>(mustBe: string, ...methods: K[]) {
   return check<Record<K, (...args: never[]) => unknown>>(
     (v) =>
@@ -125,7 +134,7 @@ const shape = {
   ),
   defaultTtlMs: withDefault(is.positiveNumber, 300_000),
   graceMs: withDefault(is.nonNegativeNumber, 0),
-  softTimeoutMs: optional(is.positiveNumber),
+  softTimeoutMs: optional(timerMs),
   eagerRefresh: optional(
     check<number>((v) => typeof v === 'number' && v > 0 && v < 1, 'a number between 0 and 1 (exclusive)'),
   ),
@@ -155,10 +164,10 @@ const shape = {
     is.object({
       redis: redisClient,
       ttlMs: withDefault(is.positiveNumber, 3_600_000),
-      commandTimeoutMs: withDefault(is.positiveNumber, 500),
+      commandTimeoutMs: withDefault(timerMs, 500),
       lockTtlMs: withDefault(is.positiveNumber, 10_000),
       lockWaitMs: withDefault(is.nonNegativeNumber, 5_000),
-      lockPollMs: withDefault(is.positiveNumber, 25),
+      lockPollMs: withDefault(timerMs, 25),
     }),
   ),
   bus: optional(is.boolean),

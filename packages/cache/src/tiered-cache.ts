@@ -25,6 +25,7 @@ import { SOFT_TIMEOUT, sleep, withSoftTimeout } from './clock-waits.js';
 import { eitherSignal } from './either-signal.js';
 import type { CacheEntry } from './entry.js';
 import { UNAVAILABLE } from './l3-redis.js';
+import { timerMs } from './options.js';
 import type { TieredCacheStats } from './stats.js';
 import { endSpan, startFactorySpan } from './tracing.js';
 
@@ -72,7 +73,7 @@ const setShape = {
 const getOrSetShape = {
   ttlMs: optional(is.positiveNumber),
   graceMs: optional(is.nonNegativeNumber),
-  softTimeoutMs: optional(is.positiveNumber),
+  softTimeoutMs: optional(timerMs),
   tags: optional(is.arrayOf(is.nonEmptyString)),
   lock: optional(is.boolean),
   signal: optional(is.abortSignal),
@@ -615,10 +616,10 @@ export class TieredCache implements Cache {
    * Resolves true once Redis answers and the bus is subscribed (at once without L3), false if
    * that takes longer than `timeoutMs` (default 5 s). The cache works before that; it just
    * skips Redis until then.
-   * @throws {PerfConfigError} when `timeoutMs` is not a positive number.
+   * @throws {PerfConfigError} when `timeoutMs` is not a positive number of ms up to 2147483647.
    */
   ready(timeoutMs = 5_000): Promise<boolean> {
-    is.positiveNumber(timeoutMs, { owner: 'TieredCache.ready', field: 'timeoutMs' });
+    timerMs(timeoutMs, { owner: 'TieredCache.ready', field: 'timeoutMs' });
     return this.#core.ready(timeoutMs);
   }
 

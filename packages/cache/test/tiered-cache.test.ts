@@ -143,6 +143,9 @@ describe('get / set / delete / has', () => {
     expect(isPerfConfigError(e5) && e5.field).toBe('softTimeoutMs');
     const e6 = await rejection(cache.set('k', 1, { ttl: 5 } as never));
     expect(isPerfConfigError(e6) && e6.field).toBe('ttl');
+    const e7 = await rejection(cache.getOrSet('k', () => 1, { softTimeoutMs: 2 ** 31 }));
+    expect(isPerfConfigError(e7) && e7.field).toBe('softTimeoutMs');
+    expect(() => cache.ready(2 ** 31)).toThrow(/timeoutMs/);
   });
 
   it('reads corrupted or foreign bytes in L2 as a counted miss, with an event', async () => {
@@ -539,6 +542,18 @@ describe('createCache options', () => {
       { l3: { redis: 'redis://127.0.0.1:1', commandTimeoutMs: 0 } },
       'l3.commandTimeoutMs',
     ],
+    // Node turns a timer delay above 2^31 - 1 ms into 1 ms: every Redis call would time out at once.
+    [
+      'l3.commandTimeoutMs past the timer limit',
+      { l3: { redis: 'redis://127.0.0.1:1', commandTimeoutMs: 2 ** 31 } },
+      'l3.commandTimeoutMs',
+    ],
+    [
+      'l3.lockPollMs past the timer limit',
+      { l3: { redis: 'redis://127.0.0.1:1', lockPollMs: 2 ** 31 } },
+      'l3.lockPollMs',
+    ],
+    ['softTimeoutMs past the timer limit', { softTimeoutMs: 2 ** 31 }, 'softTimeoutMs'],
     ['bus without l3', { bus: true }, 'bus'],
     ['namespace with a glob', { namespace: 'a*' }, 'namespace'],
     ['eagerRefresh 1', { eagerRefresh: 1 }, 'eagerRefresh'],
