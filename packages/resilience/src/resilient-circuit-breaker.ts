@@ -372,18 +372,22 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
           this.#plain ? () => fn(NEVER_ABORTED) : () => this.#runInner(fn, undefined),
         );
       } else {
-        const run = this.#entry.execute(
-          // cockatiel re-runs half-open waiters without their signal (#112): always use the caller's.
-          this.#plain
-            ? () => (signal.aborted ? Promise.reject(abortError(signal)) : fn(signal))
-            : () => this.#runInner(fn, signal),
-          signal,
-        );
-        value = await (this.#mayWait()
-          ? raceAbort(run, signal, () => {
-              this.#aborted++;
-            })
-          : run);
+        const mayWait = this.#mayWait();
+        // cockatiel re-runs half-open waiters without their signal (#112): always use the caller's.
+        const attempt = this.#plain
+          ? () => (signal.aborted ? Promise.reject(abortError(signal)) : fn(signal))
+          : () => this.#runInner(fn, signal);
+        if (!mayWait) {
+          value = await this.#entry.execute(attempt, signal);
+        } else {
+          // Released as soon as the signal aborts while the call waits (probe, queue, backoff);
+          // while `fn` runs, `fn` answers the abort through its own signal, as on every path.
+          const call: RunningAttempts = { running: 0 };
+          const run = this.#entry.execute(() => trackRunning(call, attempt), signal);
+          value = await raceAbort(run, signal, call, () => {
+            this.#aborted++;
+          });
+        }
       }
     } catch (error) {
       return this.#onError(error, signal, started, options?.fallback) as Promise<T>;
@@ -573,9 +577,13 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
     }
   }
 
-  /** True when a call may wait (half-open probe running, or bulkhead queue in use). */
+  /**
+   * True when a call may wait: a half-open probe is running, the bulkhead queue is in use, or a
+   * retry may back off (cockatiel's backoff sleep does not watch the caller's signal).
+   */
   #mayWait(): boolean {
     return (
+      this.#retry !== undefined ||
       this.#policy.state === CockatielState.HalfOpen ||
       (this.#bulkhead !== undefined && this.#bulkhead.executionSlots === 0)
     );
@@ -732,10 +740,39 @@ function rejectSoon<T>(error: unknown): Promise<T> {
   });
 }
 
-/** Rejects with `PerfAbortError` as soon as `signal` aborts, without waiting for `promise`. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, aborted: () => void): Promise<T> {
+/** How many attempts of one call are running `fn` right now. */
+interface RunningAttempts {
+  running: number;
+}
+
+/** Runs one attempt, counting it in `call.running` until it settles. */
+function trackRunning<T>(call: RunningAttempts, attempt: () => Promise<T>): Promise<T> {
+  call.running++;
+  let result: Promise<T>;
+  try {
+    result = attempt();
+  } catch (error) {
+    call.running--;
+    throw error;
+  }
+  return Promise.resolve(result).finally(() => {
+    call.running--;
+  });
+}
+
+/**
+ * Rejects with `PerfAbortError` as soon as `signal` aborts while no attempt of the call is running
+ * (it waits in a queue, behind a probe or in a retry backoff), without waiting for `promise`.
+ */
+function raceAbort<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+  call: RunningAttempts,
+  aborted: () => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => {
+      if (call.running > 0) return; // fn got the signal and answers the abort itself
       aborted();
       reject(abortError(signal));
     };

@@ -195,6 +195,35 @@ describe('retry + breaker', () => {
     expect(attempts).toBe(1);
   });
 
+  it('a caller that aborts during a backoff is released at once; no further attempt runs', async () => {
+    const breaker = createCircuitBreaker({
+      retry: { maxAttempts: 3, initialDelayMs: 60_000, maxDelayMs: 60_000 },
+      clock: new ManualClock(),
+    });
+    const controller = new AbortController();
+    let attempts = 0;
+    const call = settle(
+      breaker.execute(
+        async () => {
+          attempts++;
+          throw new Error('flaky');
+        },
+        { signal: controller.signal },
+      ),
+    );
+    await tick();
+    expect(attempts).toBe(1); // now waiting in a long backoff
+    const started = performance.now();
+    controller.abort(new Error('client went away'));
+    const { error } = await call;
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(isPerfAbortError(error)).toBe(true);
+    expect((error as Error).cause).toEqual(new Error('client went away'));
+    expect(attempts).toBe(1);
+    expect(breaker.stats()).toMatchObject({ failures: 1, retries: 1 });
+    expect(breaker.stats().aborted).toBeGreaterThanOrEqual(1);
+  });
+
   it('a circuit opened by other calls during a backoff stops the retry with BrokenCircuitError', async () => {
     const clock = new ManualClock();
     const breaker = createCircuitBreaker({
