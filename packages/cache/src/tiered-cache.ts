@@ -348,6 +348,11 @@ export class TieredCache implements Cache {
     const lockOptions = core.options.l3!;
     const token = randomBytes(16).toString('hex');
     const deadline = core.clock.now() + lockOptions.lockWaitMs;
+    // With a grace value, waiting for another holder ends at the soft timeout, like a slow factory would.
+    const softDeadline =
+      stale !== undefined && o.softTimeoutMs !== undefined
+        ? core.clock.now() + o.softTimeoutMs
+        : Number.POSITIVE_INFINITY;
     for (;;) {
       const acquired = await l3.acquireLock(full, token, lockOptions.lockTtlMs);
       if (acquired === UNAVAILABLE) return this.#runFactory(full, key, factory, o, stale, signal, out);
@@ -377,6 +382,7 @@ export class TieredCache implements Cache {
         core.counters.lockWaitTimeouts++;
         return this.#runFactory(full, key, factory, o, stale, signal, out);
       }
+      if (core.clock.now() >= softDeadline) return this.#serveStale(full, stale!, 'soft-timeout', out);
       await sleep(core.clock, lockOptions.lockPollMs, signal);
       const filled = await core.lookup(full, this.#eventNs, false, true);
       if (filled !== undefined) {
