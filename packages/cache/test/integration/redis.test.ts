@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Span, type Tracer, trace } from '@opentelemetry/api';
-import { type PerfEvent, subscribeAll } from '@perf/core';
+import { isPerfClosedError, type PerfEvent, subscribeAll } from '@perf/core';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REDIS_URL, redisAvailable } from '../../../../tooling/redis.js';
@@ -197,6 +197,30 @@ describe.skipIf(!(await redisAvailable()))('L3 on a shared Redis (integration)',
     await waitFor(async () => (await admin.exists(`${namespace}:l:k`)) === 0, 2_000); // released once the value landed
   });
 
+  it('lock: close() ends a wait for another holder with PerfClosedError, without running the factory', async () => {
+    const namespace = ns();
+    const cache = createCache({ namespace, l3: { redis: REDIS_URL, lockWaitMs: 5_000 } });
+    expect(await cache.ready(5_000)).toBe(true);
+    await admin.set(`${namespace}:l:k`, 'someone-else', 'PX', 5_000);
+    let runs = 0;
+    const pending = cache.getOrSet(
+      'k',
+      () => {
+        runs++;
+        return 'mine';
+      },
+      { lock: true },
+    );
+    const outcome = pending.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    await new Promise((r) => setTimeout(r, 60));
+    await cache.close();
+    expect(isPerfClosedError(await outcome)).toBe(true);
+    expect(runs).toBe(0);
+  });
+
   it('lock: a waiter whose wait runs out runs the factory itself (bounded wait, fallback)', async () => {
     const namespace = ns();
     const cache = await make({ namespace, l3: { redis: REDIS_URL, lockWaitMs: 100, lockPollMs: 10 } });
@@ -305,11 +329,16 @@ describe.skipIf(!(await redisAvailable()))('L3 on a shared Redis (integration)',
 
   it('accepts a Redis client it does not own, and leaves it open on close', async () => {
     const client = new Redis(REDIS_URL);
+    const listeners = () => client.eventNames().reduce((n, name) => n + client.listenerCount(name), 0);
+    const before = listeners();
     const cache = createCache({ namespace: ns(), l3: { redis: client } });
     expect(await cache.ready()).toBe(true);
     await cache.set('k', 1);
     expect(await cache.get('k')).toBe(1);
+    await cache.scope('s').close(); // a scope's close() does nothing: the root owns the resources
+    expect(await cache.get('k')).toBe(1);
     await cache.close();
+    expect(listeners()).toBe(before); // nothing left on a client the cache does not own
     expect(await client.ping()).toBe('PONG');
     await client.quit();
   });
