@@ -62,6 +62,30 @@ describe('spans through @opentelemetry/api', () => {
     });
   });
 
+  it('records a bulkhead-rejected span for a call the full bulkhead refused', async () => {
+    recorded.length = 0;
+    const breaker = createCircuitBreaker({
+      name: 'crowded',
+      bulkhead: { limit: 1 },
+      clock: new ManualClock(),
+    });
+    let release!: () => void;
+    const busy = breaker.execute(() => new Promise<void>((r) => (release = r)));
+    await settle(breaker.execute(ok(1)));
+    release();
+    await busy;
+    expect(recorded.map((r) => r.name)).toEqual(['breaker bulkhead-rejected']);
+    expect(recorded[0]).toMatchObject({
+      attributes: {
+        'perf.breaker.name': 'crowded',
+        'perf.breaker.outcome': 'bulkhead-rejected',
+        'perf.breaker.state': 'closed',
+      },
+      status: { code: SpanStatusCode.ERROR },
+      ended: true,
+    });
+  });
+
   it('records a timeout span for an attempt that ran out of time', async () => {
     recorded.length = 0;
     const breaker = createCircuitBreaker({ name: 'slowpoke', timeoutMs: 5, clock: new ManualClock() });
