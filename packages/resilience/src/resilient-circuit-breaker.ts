@@ -128,6 +128,12 @@ setMaxListeners(0, NEVER_ABORTED);
 let keyedPreset: { options: CheckedBreakerOptions; name: string; sync: BreakerSync | undefined } | undefined;
 const callChannel = channels.breaker.call;
 
+/**
+ * What a late attempt of a call released by its signal rejects with, inside the stack only: the
+ * caller already got its own `PerfAbortError`, so this one is neither counted nor surfaced.
+ */
+const RELEASED = new PerfAbortError('The caller was already released when its signal aborted');
+
 function isAbortLike(error: unknown): boolean {
   return (
     isPerfAbortError(error) ||
@@ -219,6 +225,7 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
     // cockatiel calls these two on every attempt that reaches the breaker: they count outcomes
     // without onSuccess/onFailure listeners, which would make every call time itself.
     this.#breakerErrorFilter = (error) => {
+      if (error === RELEASED) return false;
       if (isPerfTimeoutError(error)) {
         this.#timeouts++;
         this.#noteFailure(error);
@@ -383,7 +390,12 @@ export class ResilientCircuitBreaker implements CircuitBreaker {
           // Released as soon as the signal aborts while the call waits (probe, queue, backoff);
           // while `fn` runs, `fn` answers the abort through its own signal, as on every path.
           const call: RunningAttempts = { running: 0 };
-          const run = this.#entry.execute(() => trackRunning(call, attempt), signal);
+          const run = this.#entry.execute(
+            // An attempt that starts after the abort (a retry once its backoff ends) belongs to a
+            // caller already released and counted: it runs nothing and is not counted again.
+            () => (signal.aborted ? Promise.reject(RELEASED) : trackRunning(call, attempt)),
+            signal,
+          );
           value = await raceAbort(run, signal, call, () => {
             this.#aborted++;
           });

@@ -224,6 +224,30 @@ describe('retry + breaker', () => {
     expect(breaker.stats().aborted).toBeGreaterThanOrEqual(1);
   });
 
+  it('a caller released during a backoff is counted once, and the retry stops when the backoff ends', async () => {
+    const breaker = createCircuitBreaker({
+      retry: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 20 },
+      clock: new ManualClock(),
+    });
+    const controller = new AbortController();
+    let attempts = 0;
+    const call = settle(
+      breaker.execute(
+        async () => {
+          attempts++;
+          throw new Error('flaky');
+        },
+        { signal: controller.signal },
+      ),
+    );
+    await tick();
+    controller.abort();
+    expect(isPerfAbortError((await call).error)).toBe(true);
+    await new Promise((r) => setTimeout(r, 100)); // the backoff ends; the retry loop gives up
+    expect(attempts).toBe(1);
+    expect(breaker.stats()).toMatchObject({ calls: 1, aborted: 1, failures: 1, retries: 1 });
+  });
+
   it('a circuit opened by other calls during a backoff stops the retry with BrokenCircuitError', async () => {
     const clock = new ManualClock();
     const breaker = createCircuitBreaker({
