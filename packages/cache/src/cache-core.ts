@@ -460,6 +460,8 @@ export class CacheCore {
       }
     }
     if (this.l3 !== undefined) {
+      // Writes that missed Redis before this delete must not be replayed after it.
+      this.#pending.dropKeysUnder(prefix);
       const ok = await this.l3.deletePrefix(prefix);
       if (!ok) this.#pending.addPrefix(prefix); // replayed when Redis returns
     }

@@ -49,6 +49,11 @@ export class PendingSync {
     if (known !== undefined || this.#room()) this.keys.set(key, { at, rewrite, bytes, until });
   }
 
+  /** Forgets missed writes and deletes of keys under `prefix` (a later prefix delete supersedes them). */
+  dropKeysUnder(prefix: string): void {
+    for (const key of this.keys.keys()) if (key.startsWith(prefix)) this.keys.delete(key);
+  }
+
   addPrefix(prefix: string): void {
     if (this.#room()) this.prefixes.add(prefix);
   }

@@ -134,6 +134,24 @@ describe.skipIf(!(await redisAvailable()))('Redis outage (private redis-server, 
     await a.clear();
   }, 30_000);
 
+  it('a write then a prefix delete or clear during an outage: the replay does not bring the value back', async () => {
+    const a = await make();
+    await server.kill();
+    await waitFor(async () => !(await a.ready(10)), 2_000);
+    await a.set('user:1', 'gone', { ttlMs: 60_000 });
+    await a.set('other', 'gone too', { ttlMs: 60_000 });
+    await a.deleteByPrefix('user:');
+    await a.clear();
+    await a.set('kept', 'after clear', { ttlMs: 60_000 });
+    await server.start();
+    await waitFor(() => a.stats().resyncs > 0, 10_000);
+    const reader = await make({ l1: false, l2: false, bus: false });
+    expect(await reader.get('user:1')).toBeUndefined();
+    expect(await reader.get('other')).toBeUndefined();
+    expect(await reader.get('kept')).toBe('after clear');
+    await a.clear();
+  }, 30_000);
+
   it('drops L1 on reconnect: a copy that may have missed invalidations is not served after Redis returns', async () => {
     const b = await make({ l1: { ttlMs: 60_000 }, l2: false });
     await b.set('k', 'old', { ttlMs: 60_000 });
