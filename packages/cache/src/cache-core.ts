@@ -461,7 +461,7 @@ export class CacheCore {
     }
     if (this.l3 !== undefined) {
       // Writes that missed Redis before this delete must not be replayed after it.
-      this.#pending.dropKeysUnder(prefix);
+      this.#pending.demote(prefix, true);
       const ok = await this.l3.deletePrefix(prefix);
       if (!ok) this.#pending.addPrefix(prefix); // replayed when Redis returns
     }
@@ -510,6 +510,8 @@ export class CacheCore {
       case 'set':
       case 'delete':
         this.#touch(target, this.stamp());
+        // Another instance's newer write or delete reached Redis: ours must not be replayed over it.
+        this.#pending.demote(target);
         this.l1?.delete(target);
         this.l2
           ?.delete(target)
@@ -518,6 +520,7 @@ export class CacheCore {
       case 'prefix':
       case 'clear':
         this.#touchFloor = Math.max(this.#touchFloor, this.stamp());
+        this.#pending.demote(target, true);
         this.l1?.deletePrefix(target);
         this.l2
           ?.deletePrefix(target)

@@ -49,9 +49,20 @@ export class PendingSync {
     if (known !== undefined || this.#room()) this.keys.set(key, { at, rewrite, bytes, until });
   }
 
-  /** Forgets missed writes and deletes of keys under `prefix` (a later prefix delete supersedes them). */
-  dropKeysUnder(prefix: string): void {
-    for (const key of this.keys.keys()) if (key.startsWith(prefix)) this.keys.delete(key);
+  /**
+   * Turns the missed writes of `key` (or, with `prefix`, of every key under it) into deletes: a later
+   * delete, prefix delete or another instance's write supersedes them, so their bytes must not be
+   * replayed (a replayed delete only lands if Redis holds nothing newer).
+   */
+  demote(key: string, prefix = false): void {
+    if (!prefix) {
+      const known = this.keys.get(key);
+      if (known?.rewrite) this.keys.set(key, { at: known.at, rewrite: false });
+      return;
+    }
+    for (const [k, known] of this.keys) {
+      if (known.rewrite && k.startsWith(key)) this.keys.set(k, { at: known.at, rewrite: false });
+    }
   }
 
   addPrefix(prefix: string): void {

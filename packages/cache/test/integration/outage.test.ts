@@ -152,6 +152,24 @@ describe.skipIf(!(await redisAvailable()))('Redis outage (private redis-server, 
     await a.clear();
   }, 30_000);
 
+  it('a write that missed Redis is not replayed over a later delete another instance made', async () => {
+    const a = await make();
+    const b = await make();
+    const reader = await make({ l1: false, l2: false, bus: false });
+    server.pause();
+    await a.set('k', 'a-during-outage'); // times out: pending in a
+    server.resume();
+    await new Promise((r) => setTimeout(r, 50));
+    await b.delete('k'); // newer; a hears of it on the bus
+    await waitFor(() => a.stats().busMessagesReceived > 0, 2_000);
+    await waitFor(async () => {
+      await a.get(`probe:${Math.random()}`); // lets a replay
+      return a.stats().resyncs > 0;
+    }, 5_000);
+    expect(await reader.get('k')).toBeUndefined();
+    await a.clear();
+  }, 30_000);
+
   it('drops L1 on reconnect: a copy that may have missed invalidations is not served after Redis returns', async () => {
     const b = await make({ l1: { ttlMs: 60_000 }, l2: false });
     await b.set('k', 'old', { ttlMs: 60_000 });
