@@ -170,6 +170,21 @@ describe.skipIf(!(await redisAvailable()))('Redis outage (private redis-server, 
     await a.clear();
   }, 30_000);
 
+  it('past maxPendingSync the re-sync drops the namespace in Redis (a miss, never a stale read)', async () => {
+    const a = await make({ maxPendingSync: 2 });
+    await server.kill();
+    await waitFor(async () => !(await a.ready(10)), 2_000);
+    for (const k of ['x', 'y', 'z']) await a.set(k, `${k}-during`, { ttlMs: 60_000 }); // the third overflows
+    await server.start();
+    const reader = await make({ l1: false, l2: false, bus: false });
+    await waitFor(() => a.stats().resyncs > 0, 10_000);
+    for (const k of ['x', 'y', 'z']) expect(await reader.get(k)).toBeUndefined();
+    expect(await a.get('x')).toBeUndefined(); // L1/L2 dropped too
+    await a.set('x', 'after', { ttlMs: 60_000 });
+    expect(await reader.get('x')).toBe('after'); // Redis is used again
+    await a.clear();
+  }, 30_000);
+
   it('drops L1 on reconnect: a copy that may have missed invalidations is not served after Redis returns', async () => {
     const b = await make({ l1: { ttlMs: 60_000 }, l2: false });
     await b.set('k', 'old', { ttlMs: 60_000 });
