@@ -331,14 +331,20 @@ describe.skipIf(!(await redisAvailable()))('L3 on a shared Redis (integration)',
     const client = new Redis(REDIS_URL);
     const listeners = () => client.eventNames().reduce((n, name) => n + client.listenerCount(name), 0);
     const before = listeners();
-    const cache = createCache({ namespace: ns(), l3: { redis: client } });
+    const namespace = ns();
+    const cache = createCache({ namespace, l3: { redis: client } });
+    const subscribers = async () =>
+      Number(((await admin.pubsub('NUMSUB', `perf-cache:bus:${namespace}`)) as unknown[])[1]);
     expect(await cache.ready()).toBe(true);
     await cache.set('k', 1);
     expect(await cache.get('k')).toBe(1);
+    expect(await subscribers()).toBe(1); // the bus' own duplicate connection
     await cache.scope('s').close(); // a scope's close() does nothing: the root owns the resources
     expect(await cache.get('k')).toBe(1);
+    expect(await subscribers()).toBe(1);
     await cache.close();
     expect(listeners()).toBe(before); // nothing left on a client the cache does not own
+    await waitFor(async () => (await subscribers()) === 0, 2_000); // the bus connection is gone
     expect(await client.ping()).toBe('PONG');
     await client.quit();
   });
