@@ -546,7 +546,8 @@ export class CacheCore {
   }
 
   async #resync(): Promise<void> {
-    // 1. Take what Redis missed, with the local copies of the missed writes.
+    // 1. Take what Redis missed, with the bytes of the missed writes (kept with them; older entries
+    //    without kept bytes fall back to the L1/L2 copies).
     const pending = this.#pending;
     const keys: Array<{ key: string; at: number; bytes: Uint8Array | undefined; ttlMs: number }> = [];
     for (const [key, { at, rewrite, bytes: kept, until: keptUntil }] of pending.keys) {
