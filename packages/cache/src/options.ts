@@ -86,13 +86,8 @@ export interface CreateCacheOptions {
 const OWNER = 'createCache';
 
 /** Longest delay a Node timer takes; a longer one fires after 1 ms instead. */
-export const MAX_TIMER_MS = 2_147_483_647;
-
-/** A timer delay: positive and at most `MAX_TIMER_MS`. */
-export const timerMs = check<number>(
-  (v) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= MAX_TIMER_MS,
-  `a positive number of ms, at most ${MAX_TIMER_MS} (a Node timer's limit)`,
-);
+/** A timer delay: positive and at most core's `MAX_TIMER_DELAY_MS`. */
+export const timerMs = is.delayMs;
 
 function objectWith<K extends string>(mustBe: string, ...methods: K[]) {
   return check<Record<K, (...args: never[]) => unknown>>(

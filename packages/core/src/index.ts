@@ -79,6 +79,7 @@ export {
   checkOptions,
   is,
   isPlainObject,
+  MAX_TIMER_DELAY_MS,
   optional,
   withDefault,
 } from './options.js';

@@ -35,6 +35,12 @@ export function check<T>(predicate: (value: unknown) => boolean, mustBe: string)
 
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+/**
+ * The longest delay a Node.js timer honours (2^31 - 1 ms, about 24.8 days); a longer one fires after
+ * 1 ms instead, which would turn a generous timeout into an immediate one.
+ */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
 /** Ready-made checks for the value kinds @perf options use. */
 export const is = {
   positiveNumber: check<number>((v) => isFiniteNumber(v) && v > 0, 'a positive finite number'),
@@ -43,6 +49,16 @@ export const is = {
   nonNegativeInteger: check<number>(
     (v) => Number.isSafeInteger(v) && (v as number) >= 0,
     'a non-negative integer',
+  ),
+  /** A timer delay in ms: positive and at most `MAX_TIMER_DELAY_MS`. */
+  delayMs: check<number>(
+    (v) => isFiniteNumber(v) && v > 0 && v <= MAX_TIMER_DELAY_MS,
+    `a positive number of ms, at most ${MAX_TIMER_DELAY_MS} (the longest Node.js timer)`,
+  ),
+  /** A timer delay in ms that may be 0: at most `MAX_TIMER_DELAY_MS`. */
+  nonNegativeDelayMs: check<number>(
+    (v) => isFiniteNumber(v) && v >= 0 && v <= MAX_TIMER_DELAY_MS,
+    `a non-negative number of ms, at most ${MAX_TIMER_DELAY_MS} (the longest Node.js timer)`,
   ),
   /** A fraction in [0, 1], e.g. a sampling or failure rate. */
   ratio: check<number>((v) => isFiniteNumber(v) && v >= 0 && v <= 1, 'a number between 0 and 1'),

@@ -4,6 +4,7 @@ import {
   is,
   isPerfConfigError,
   isPlainObject,
+  MAX_TIMER_DELAY_MS,
   optional,
   PerfConfigError,
   withDefault,
@@ -106,6 +107,12 @@ describe('checkOptions', () => {
     expect(() => is.nonNegativeNumber(-0.1, ctx)).toThrow(PerfConfigError);
     expect(is.nonNegativeInteger(0, ctx)).toBe(0);
     expect(() => is.nonNegativeInteger(-1, ctx)).toThrow(PerfConfigError);
+    expect(is.delayMs(MAX_TIMER_DELAY_MS, ctx)).toBe(2_147_483_647);
+    expect(() => is.delayMs(MAX_TIMER_DELAY_MS + 1, ctx)).toThrow(/at most 2147483647/);
+    expect(() => is.delayMs(0, ctx)).toThrow(PerfConfigError);
+    expect(is.nonNegativeDelayMs(0, ctx)).toBe(0);
+    expect(() => is.nonNegativeDelayMs(2 ** 31, ctx)).toThrow(PerfConfigError);
+    expect(() => is.nonNegativeDelayMs(-1, ctx)).toThrow(PerfConfigError);
     expect(is.ratio(0.5, ctx)).toBe(0.5);
     expect(() => is.ratio(1.1, ctx)).toThrow(PerfConfigError);
     expect(is.boolean(false, ctx)).toBe(false);

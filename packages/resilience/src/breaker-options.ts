@@ -142,15 +142,8 @@ const sub = (ctx: CheckContext, key: string): CheckContext => ({
   field: `${ctx.field}.${key}`,
 });
 
-/** Node's longest timer: a longer `setTimeout` fires after 1 ms instead (with a warning). */
-const MAX_TIMER_MS = 2_147_483_647;
-
-/** A delay cockatiel hands to `setTimeout`: positive, finite and at most Node's longest timer. */
-const timerMs = (positive: boolean) =>
-  check<number>(
-    (v) => typeof v === 'number' && Number.isFinite(v) && (positive ? v > 0 : v >= 0) && v <= MAX_TIMER_MS,
-    `a ${positive ? 'positive' : 'non-negative'} number of ms, at most ${MAX_TIMER_MS} (the longest Node.js timer)`,
-  );
+/** A delay cockatiel hands to `setTimeout`: finite and at most Node's longest timer (core's check). */
+const timerMs = (positive: boolean) => (positive ? is.delayMs : is.nonNegativeDelayMs);
 
 /** A rate strictly between 0 and 1, as cockatiel's windowed breakers require. */
 const openRatio: Check<number> = (value, ctx) =>
