@@ -6,44 +6,11 @@
  * workload; instance B reads each conversation A touched. Reports failed requests, lost writes,
  * stale reads after recovery and the time to re-sync.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { PrivateRedis } from '../../../tooling/redis.js';
 import { createCache } from '../src/index.js';
 
 const PORT = 6394;
-const URL = `redis://127.0.0.1:${PORT}`;
-
-function ping(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(300, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(PORT, '127.0.0.1', () => socket.write('PING\r\n'));
-    socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
-  });
-}
-async function startRedis(): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  while (!(await ping())) await new Promise((r) => setTimeout(r, 20));
-  return child;
-}
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -84,9 +51,10 @@ let nextId = 1;
 const history = (c: number) => (db.get(c) ?? []).slice(-50);
 const returnedAt = new Map<number, number>();
 
-let redis = await startRedis();
-const a = createCache({ namespace: 'perf-bench:outage', l3: { redis: URL, commandTimeoutMs: 200 } });
-const b = createCache({ namespace: 'perf-bench:outage', l3: { redis: URL, commandTimeoutMs: 200 } });
+const redis = new PrivateRedis(PORT);
+await redis.start();
+const a = createCache({ namespace: 'perf-bench:outage', l3: { redis: redis.url, commandTimeoutMs: 200 } });
+const b = createCache({ namespace: 'perf-bench:outage', l3: { redis: redis.url, commandTimeoutMs: 200 } });
 await Promise.all([a.ready(), b.ready()]);
 
 let failed = 0;
@@ -108,11 +76,11 @@ function missingSince(c: number, value: Message[]): number | undefined {
 while (performance.now() - start < 7_000) {
   const t = performance.now() - start;
   if (killedAt === 0 && t >= 2_000) {
-    await kill(redis);
+    await redis.kill();
     killedAt = performance.now();
   }
   if (killedAt !== 0 && restartedAt === 0 && t >= 4_000) {
-    redis = await startRedis();
+    await redis.start();
     restartedAt = performance.now();
   }
   if (restartedAt !== 0 && resyncedAt === 0 && a.stats().resyncs > 0 && b.stats().resyncs > 0) {
@@ -148,7 +116,7 @@ const fresh = createCache({
   l1: false,
   l2: false,
   bus: false,
-  l3: { redis: URL },
+  l3: { redis: redis.url },
 });
 await fresh.ready();
 let lost = 0;
@@ -169,5 +137,5 @@ console.log(
 );
 console.log(`  Redis errors counted (and absorbed): A ${a.stats().errors}, B ${b.stats().errors}`);
 await Promise.all([a.close(), b.close(), fresh.close()]);
-await kill(redis);
+await redis.kill();
 process.exit(0);

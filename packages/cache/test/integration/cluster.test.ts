@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisAvailable } from '../../../../tooling/redis.js';
+import { PrivateRedis, redisAvailable, waitFor } from '../../../../tooling/redis.js';
 import { createCache, type TieredCache } from '../../src/index.js';
-import { PrivateRedis, waitFor } from './private-redis.js';
 
 // A private three-master Redis Cluster on ports 6391-6393 (ours), built and killed by this file.
 const PORTS = [6391, 6392, 6393];

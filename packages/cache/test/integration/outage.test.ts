@@ -1,8 +1,7 @@
 import { createCircuitBreaker } from '@perf/resilience';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { redisAvailable } from '../../../../tooling/redis.js';
+import { PrivateRedis, redisAvailable, waitFor } from '../../../../tooling/redis.js';
 import { type CreateCacheOptions, createCache, type TieredCache } from '../../src/index.js';
-import { PrivateRedis, waitFor } from './private-redis.js';
 
 // A private redis-server that the tests kill, restart and freeze (ports 6390-6399 are ours).
 describe.skipIf(!(await redisAvailable()))('Redis outage (private redis-server, integration)', () => {

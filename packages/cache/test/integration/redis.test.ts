@@ -3,9 +3,8 @@ import { type Span, type Tracer, trace } from '@opentelemetry/api';
 import { isPerfClosedError, type PerfEvent, subscribeAll } from '@perf/core';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { REDIS_URL, redisAvailable } from '../../../../tooling/redis.js';
+import { REDIS_URL, redisAvailable, waitFor } from '../../../../tooling/redis.js';
 import { type CreateCacheOptions, createCache, type TieredCache } from '../../src/index.js';
-import { waitFor } from './private-redis.js';
 
 const RUN = randomBytes(4).toString('hex');
 let seq = 0;

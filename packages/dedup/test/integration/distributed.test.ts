@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { isPerfConfigError } from '@perf/core';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { REDIS_URL, redisAvailable } from '../../../../tooling/redis.js';
+import { PrivateRedis, REDIS_URL, redisAvailable } from '../../../../tooling/redis.js';
 import { Deduplicator } from '../../src/index.js';
 
 const PREFIX = `perf-test:dedup:${randomBytes(6).toString('hex')}:`;
@@ -175,31 +174,13 @@ describe.skipIf(!(await redisAvailable()))('distributed mode (real Redis)', () =
 
 describe.skipIf(!(await redisAvailable()))('distributed mode when Redis fails', () => {
   const PORT = 6400;
-  let server: ChildProcess | undefined;
-
-  async function startServer(): Promise<void> {
-    server = spawn('redis-server', ['--port', String(PORT), '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    const probe = new Redis(PORT, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null });
-    probe.on('error', () => {});
-    for (let i = 0; i < 100; i++) {
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch {
-        await sleep(50);
-      }
-    }
-    throw new Error('private redis-server did not start');
-  }
+  const server = new PrivateRedis(PORT);
+  const startServer = () => server.start();
 
   afterAll(async () => {
     await Promise.all(instances.splice(0).map((d) => d.close()));
     await Promise.all(clients.splice(0).map((c) => c.disconnect()));
-    if (server?.pid !== undefined) server.kill('SIGKILL');
+    await server.kill();
   });
 
   it('runs locally, without hanging, while Redis is down, and deduplicates again once it is back', async () => {
@@ -213,7 +194,7 @@ describe.skipIf(!(await redisAvailable()))('distributed mode when Redis fails', 
     await expect(dedup.run('k', async () => 'up')).resolves.toBe('up');
     expect(dedup.stats().distributed?.leads).toBe(1);
 
-    server?.kill('SIGKILL');
+    await server.kill();
     await sleep(100);
     const started = Date.now();
     const results = await Promise.all([

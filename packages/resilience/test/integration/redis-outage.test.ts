@@ -7,10 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { isBrokenCircuitError, ManualClock } from '@perf/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisAvailable } from '../../../../tooling/redis.js';
+import { PrivateRedis, redisAvailable } from '../../../../tooling/redis.js';
 import { createCircuitBreaker, createRedisBreakerSync, type RedisBreakerSync } from '../../src/index.js';
 import { boom, ok, settle, waitFor } from '../support/helpers.js';
-import { type PrivateRedis, privateRedis } from '../support/private-redis.js';
 
 function hasRedisServer(): boolean {
   try {
@@ -24,7 +23,7 @@ function hasRedisServer(): boolean {
 
 // Needs the redis-server binary (CI installs it with Redis); under CI=true a missing one fails.
 describe.skipIf(!(await redisAvailable()) || !hasRedisServer())('Redis outage while sharing', () => {
-  const server: PrivateRedis = privateRedis(6411);
+  const server = new PrivateRedis(6411);
   const channel = `perf-test:resilience:${randomUUID()}:sync`;
   const clients: Redis[] = [];
   let a: RedisBreakerSync;
