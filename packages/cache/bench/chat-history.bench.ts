@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { REDIS_URL, redisAnswers } from '../../../tooling/redis.js';
+import { CHAT_HISTORY, chatHistoryWorkload } from '../../../tooling/workloads.js';
 import { createCache } from '../src/index.js';
 
 interface Message {
@@ -17,58 +18,23 @@ interface Message {
   text: string;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const CONVERSATIONS = 10_000;
-const WARMUP = 10_000;
+const CONVERSATIONS = CHAT_HISTORY.conversations;
+const WARMUP = CHAT_HISTORY.warmupOps;
 const MEASURED = 100_000;
-let random = mulberry32(42);
-const cdf = new Float64Array(CONVERSATIONS);
-let total = 0;
-for (let k = 1; k <= CONVERSATIONS; k++) {
-  total += 1 / k ** 1.1;
-  cdf[k - 1] = total;
-}
-function zipf(): number {
-  const u = random() * total;
-  let lo = 0;
-  let hi = CONVERSATIONS - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cdf[mid]! < u) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-const LETTERS = 'abcdefghijklmnopqrstuvwxyz     ';
-function text(): string {
-  const length = 20 + Math.floor(random() * 381);
-  let s = '';
-  for (let i = 0; i < length; i++) s += LETTERS[Math.floor(random() * LETTERS.length)];
-  return s;
-}
+let workload = chatHistoryWorkload();
 
 const withRedis = await redisAnswers();
 
 async function run(warmFirst: boolean): Promise<void> {
   // The "database": every message of every conversation.
-  random = mulberry32(42);
+  workload = chatHistoryWorkload();
   const db = new Map<number, Message[]>();
   let nextId = 1;
   function history(conversation: number): Message[] {
     return (db.get(conversation) ?? []).slice(-50);
   }
   for (let c = 0; c < CONVERSATIONS; c++) {
-    db.set(c, [{ id: nextId++, author: c % 97, at: 1_700_000_000_000, text: text() }]);
+    db.set(c, [{ id: nextId++, author: c % 97, at: 1_700_000_000_000, text: workload.messageText() }]);
   }
 
   const namespace = `perf-bench:cache:chat:${randomBytes(4).toString('hex')}`;
@@ -110,13 +76,18 @@ async function run(warmFirst: boolean): Promise<void> {
       statsAtWarmup = cache.stats();
       started = performance.now();
     }
-    const conversation = zipf();
+    const conversation = workload.nextConversation();
     const firstTime = !seen.has(conversation);
     const key = `history:${conversation}`;
     const t0 = performance.now();
-    if (random() < 0.1) {
+    if (workload.nextIsWrite()) {
       const messages = db.get(conversation)!;
-      messages.push({ id: nextId++, author: conversation % 97, at: 1_700_000_000_000 + op, text: text() });
+      messages.push({
+        id: nextId++,
+        author: conversation % 97,
+        at: 1_700_000_000_000 + op,
+        text: workload.messageText(),
+      });
       await cache.set(key, history(conversation));
       returnedAt.set(nextId - 1, performance.now());
       if (op >= WARMUP) writes++;

@@ -8,39 +8,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { PrivateRedis } from '../../../tooling/redis.js';
+import { chatHistoryWorkload } from '../../../tooling/workloads.js';
 import { createCache } from '../src/index.js';
 
 const PORT = 6394;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = mulberry32(42);
-const N = 10_000;
-const cdf = new Float64Array(N);
-let total = 0;
-for (let k = 1; k <= N; k++) {
-  total += 1 / k ** 1.1;
-  cdf[k - 1] = total;
-}
-function zipf(): number {
-  const u = random() * total;
-  let lo = 0;
-  let hi = N - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cdf[mid]! < u) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const workload = chatHistoryWorkload();
 
 interface Message {
   id: number;
@@ -86,11 +59,11 @@ while (performance.now() - start < 7_000) {
   if (restartedAt !== 0 && resyncedAt === 0 && a.stats().resyncs > 0 && b.stats().resyncs > 0) {
     resyncedAt = performance.now();
   }
-  const c = zipf();
+  const c = workload.nextConversation();
   const key = `history:${c}`;
   touched.add(c);
   try {
-    if (random() < 0.1) {
+    if (workload.nextIsWrite()) {
       const list = db.get(c) ?? [];
       list.push({ id: nextId++, text: `message ${nextId}` });
       db.set(c, list);
