@@ -148,7 +148,9 @@ export class TieredCache implements Cache {
     if (typeof key !== 'string') checkKey('TieredCache.get', key);
     const full = this.#isRoot ? key : this.#prefix + key;
     const l1 = core.l1;
-    if (l1 !== undefined && !ch.operation.hasSubscribers) {
+    // Observed or not, an L1 hit stays on this synchronous path; observers only add the timing.
+    const started = ch.operation.hasSubscribers ? performance.now() : 0;
+    if (l1 !== undefined) {
       const e = l1.get(full);
       if (e !== undefined) {
         const now = core.clock.now();
@@ -157,11 +159,11 @@ export class TieredCache implements Cache {
           counters.l1.hits++;
           counters.hits++;
           if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: this.#eventNs, key: full, tier: 'l1' });
+          if (started !== 0) this.#operation('get', started, 'l1');
           return e.value as T;
         }
       }
     }
-    const started = ch.operation.hasSubscribers ? performance.now() : 0;
     const found = await core.lookup(full, this.#eventNs, false);
     if (found === undefined) core.counters.misses++;
     else core.counters.hits++;
@@ -242,7 +244,8 @@ export class TieredCache implements Cache {
     if (typeof key !== 'string') checkKey('TieredCache.getOrSet', key);
     const full = this.#isRoot ? key : this.#prefix + key;
     const l1 = core.l1;
-    if (l1 !== undefined && !ch.operation.hasSubscribers) {
+    if (l1 !== undefined) {
+      const started = ch.operation.hasSubscribers ? performance.now() : 0;
       const e = l1.get(full);
       if (e !== undefined) {
         const now = core.clock.now();
@@ -252,6 +255,7 @@ export class TieredCache implements Cache {
           counters.hits++;
           if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: this.#eventNs, key: full, tier: 'l1' });
           if (now >= e.refreshAt) this.#refreshInBackground(full, key, factory, options, e);
+          if (started !== 0) this.#operation('getOrSet', started, 'l1');
           return e.value as T;
         }
       }

@@ -222,6 +222,30 @@ describe('events', () => {
     expect(ops[0]).toMatchObject({ result: 'miss' });
     expect(ops[2]).toMatchObject({ result: 'l1' });
   });
+
+  it('an observed L1 hit (get and getOrSet) is one hit event and one timed operation event, nothing else', async () => {
+    const { cache } = make({ namespace: 'ev2' });
+    await cache.set('k', 'v', { ttlMs: 1_000 });
+    const events: PerfEvent[] = [];
+    const off = subscribeAll((e) => events.push(e));
+    try {
+      expect(await cache.get('k')).toBe('v');
+      expect(await cache.getOrSet('k', () => 'other')).toBe('v');
+    } finally {
+      off();
+    }
+    expect(events.map((e) => e.channel)).toEqual([
+      'perf:cache:hit',
+      'perf:cache:operation',
+      'perf:cache:hit',
+      'perf:cache:operation',
+    ]);
+    const [, get, , getOrSet] = events.map((e) => e.payload);
+    expect(get).toMatchObject({ namespace: 'ev2', operation: 'get', result: 'l1' });
+    expect(getOrSet).toMatchObject({ namespace: 'ev2', operation: 'getOrSet', result: 'l1' });
+    expect((get as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(0);
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 0, factoryRuns: 0 });
+  });
 });
 
 describe('getOrSet', () => {
