@@ -88,6 +88,16 @@ export class BreakerRegistry {
         );
       }
     }
+    // A cache fallback in the shared defaults would serve one upstream's last good value for another's.
+    const sharedFallback = o.defaults.fallback as { cache?: unknown; key?: unknown } | undefined;
+    if (typeof sharedFallback === 'object' && sharedFallback !== null && 'cache' in sharedFallback) {
+      throw new PerfConfigError(
+        'defaults.fallback',
+        'must not be a cache fallback: its one key would be shared by every keyed breaker (give each key its own with optionsFor)',
+        sharedFallback,
+        { owner: 'createBreakerRegistry' },
+      );
+    }
     // Validate the shared options once, up front; breakers without per-key overrides share them.
     this.#checkedDefaults = checkBreakerOptions(o.defaults, 'createBreakerRegistry defaults');
     this.name = o.name;

@@ -1,4 +1,4 @@
-import { isPerfClosedError, isPerfKeyError, ManualClock } from '@perf/core';
+import { type Cache, isPerfClosedError, isPerfConfigError, isPerfKeyError, ManualClock } from '@perf/core';
 import { describe, expect, it } from 'vitest';
 import { createBreakerRegistry } from '../src/index.js';
 import { boom, ok, settle } from './support/helpers.js';
@@ -61,6 +61,32 @@ describe('keyed breaker registry', () => {
     await settle(breakers.get('sturdy').execute(boom()));
     expect(breakers.get('fragile').state).toBe('open');
     expect(breakers.get('sturdy').state).toBe('closed');
+  });
+
+  it('refuses a cache fallback in shared defaults (one key for every upstream) and takes it per key', async () => {
+    const store = new Map<string, unknown>();
+    const cache = {
+      get: async (key: string) => store.get(key),
+      set: async (key: string, value: unknown) => {
+        store.set(key, value);
+      },
+    } as unknown as Cache;
+    let error: unknown;
+    try {
+      createBreakerRegistry({ defaults: { fallback: { cache, key: 'last-good', store: true } } });
+    } catch (e) {
+      error = e;
+    }
+    expect(isPerfConfigError(error)).toBe(true);
+    expect((error as { field: string }).field).toBe('defaults.fallback');
+
+    const breakers = createBreakerRegistry({
+      defaults: { failureThreshold: 5, clock: new ManualClock() },
+      optionsFor: (key) => ({ fallback: { cache, key: `last-good:${key}`, store: true } }),
+    });
+    await breakers.get('a').execute(ok('from a'));
+    await expect(breakers.get('b').execute(boom())).rejects.toThrow(); // b has no value of its own
+    await expect(breakers.get('a').execute(boom())).resolves.toBe('from a');
   });
 
   it('refuses bad keys with PerfKeyError', () => {
