@@ -1,4 +1,4 @@
-import { type Span, type Tracer, trace } from '@opentelemetry/api';
+import { trace } from '@opentelemetry/api';
 import { isPerfAbortError, isPerfTimeoutError, ManualClock, type PerfEvent, subscribeAll } from '@perf/core';
 import { Deduplicator } from '@perf/dedup';
 import { Redis } from 'ioredis';
@@ -7,6 +7,7 @@ import { parseBusMessage } from '../src/bus.js';
 import { eitherSignal } from '../src/either-signal.js';
 import { createCache, type Serializer, type TieredCache } from '../src/index.js';
 import { TagRegistry } from '../src/tag-registry.js';
+import { recordSpanNames } from './support/span-names.js';
 
 const open: TieredCache[] = [];
 afterEach(async () => {
@@ -190,27 +191,7 @@ describe('spans through the OpenTelemetry API', () => {
   });
 
   it('starts a span per factory call and none on L1 hits', async () => {
-    const started: string[] = [];
-    const span: Span = {
-      spanContext: () => ({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 }),
-      setAttribute: () => span,
-      setAttributes: () => span,
-      addEvent: () => span,
-      addLink: () => span,
-      addLinks: () => span,
-      setStatus: () => span,
-      updateName: () => span,
-      end: () => undefined,
-      isRecording: () => false,
-      recordException: () => undefined,
-    };
-    const tracer = {
-      startSpan: (name: string) => {
-        started.push(name);
-        return span;
-      },
-    } as unknown as Tracer;
-    trace.setGlobalTracerProvider({ getTracer: () => tracer });
+    const started = recordSpanNames();
     const cache = track(createCache());
     await cache.getOrSet('k', () => 1);
     await cache.getOrSet('k', () => 1);

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { type Span, type Tracer, trace } from '@opentelemetry/api';
+import { trace } from '@opentelemetry/api';
 import { isPerfClosedError, type PerfEvent, subscribeAll } from '@perf/core';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REDIS_URL, redisAvailable, waitFor } from '../../../../tooling/redis.js';
 import { type CreateCacheOptions, createCache, type TieredCache } from '../../src/index.js';
+import { recordSpanNames } from '../support/span-names.js';
 
 const RUN = randomBytes(4).toString('hex');
 let seq = 0;
@@ -283,27 +284,7 @@ describe.skipIf(!(await redisAvailable()))('L3 on a shared Redis (integration)',
   });
 
   it('emits a client span per Redis command through the OpenTelemetry API', async () => {
-    const names: string[] = [];
-    const span: Span = {
-      spanContext: () => ({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 }),
-      setAttribute: () => span,
-      setAttributes: () => span,
-      addEvent: () => span,
-      addLink: () => span,
-      addLinks: () => span,
-      setStatus: () => span,
-      updateName: () => span,
-      end: () => undefined,
-      isRecording: () => false,
-      recordException: () => undefined,
-    };
-    const tracer = {
-      startSpan: (name: string) => {
-        names.push(name);
-        return span;
-      },
-    } as unknown as Tracer;
-    trace.setGlobalTracerProvider({ getTracer: () => tracer });
+    const names = recordSpanNames();
     try {
       const cache = await make({ namespace: ns(), l1: false, l2: false, bus: false });
       await cache.set('k', 1);
