@@ -1,2 +1,2 @@
-/** Version of this package, kept in step with package.json by the smoke test. */
+/** Version of this package: `pnpm version-packages` rewrites it from package.json, `pnpm lint` checks it. */
 export const VERSION = '0.1.0';
