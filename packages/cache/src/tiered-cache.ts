@@ -151,17 +151,10 @@ export class TieredCache implements Cache {
     // Observed or not, an L1 hit stays on this synchronous path; observers only add the timing.
     const started = ch.operation.hasSubscribers ? performance.now() : 0;
     if (l1 !== undefined) {
-      const e = l1.get(full);
+      const e = this.#freshL1(full, core.clock.now());
       if (e !== undefined) {
-        const now = core.clock.now();
-        if (now < e.l1Until && now < e.expiresAt && (e.tags === undefined || core.tagsValid(e))) {
-          const counters = core.counters;
-          counters.l1.hits++;
-          counters.hits++;
-          if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: this.#eventNs, key: full, tier: 'l1' });
-          if (started !== 0) this.#operation('get', started, 'l1');
-          return e.value as T;
-        }
+        if (started !== 0) this.#operation('get', started, 'l1');
+        return e.value as T;
       }
     }
     const found = await core.lookup(full, this.#eventNs, false);
@@ -246,18 +239,12 @@ export class TieredCache implements Cache {
     const l1 = core.l1;
     if (l1 !== undefined) {
       const started = ch.operation.hasSubscribers ? performance.now() : 0;
-      const e = l1.get(full);
+      const now = core.clock.now();
+      const e = this.#freshL1(full, now);
       if (e !== undefined) {
-        const now = core.clock.now();
-        if (now < e.l1Until && now < e.expiresAt && (e.tags === undefined || core.tagsValid(e))) {
-          const counters = core.counters;
-          counters.l1.hits++;
-          counters.hits++;
-          if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: this.#eventNs, key: full, tier: 'l1' });
-          if (now >= e.refreshAt) this.#refreshInBackground(full, key, factory, options, e);
-          if (started !== 0) this.#operation('getOrSet', started, 'l1');
-          return e.value as T;
-        }
+        if (now >= e.refreshAt) this.#refreshInBackground(full, key, factory, options, e);
+        if (started !== 0) this.#operation('getOrSet', started, 'l1');
+        return e.value as T;
       }
     }
     return this.#getOrSetSlow(full, key, factory, options);
@@ -648,6 +635,24 @@ export class TieredCache implements Cache {
 
   #full(key: string): string {
     return this.#isRoot ? key : this.#prefix + key;
+  }
+
+  /**
+   * The hot path shared by `get` and `getOrSet`: the L1 entry under `full` when it is still fresh
+   * (L1 lifetime, TTL and tags), counted as a whole-read hit and published; otherwise undefined and
+   * nothing counted (the full lookup then counts the L1 miss).
+   */
+  #freshL1(full: string, now: number): CacheEntry | undefined {
+    const core = this.#core;
+    const e = core.l1!.get(full);
+    if (e === undefined) return undefined;
+    if (now >= e.l1Until || now >= e.expiresAt || (e.tags !== undefined && !core.tagsValid(e)))
+      return undefined;
+    const counters = core.counters;
+    counters.l1.hits++;
+    counters.hits++;
+    if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: this.#eventNs, key: full, tier: 'l1' });
+    return e;
   }
 
   #operation(
