@@ -11,6 +11,7 @@ import {
   type DedupOutcome,
   type DedupStats,
   describeValue,
+  MAX_TIMER_DELAY_MS,
   PerfAbortError,
   PerfClosedError,
   PerfConfigError,
@@ -31,7 +32,7 @@ import {
   startFollowerSpan,
   startLeaderSpan,
 } from './spans.js';
-import { MAX_TIMER_DELAY_MS, timerDelay } from './timer-delay.js';
+import { timerDelay } from './timer-delay.js';
 
 /** `stats()` of a Deduplicator: core's `DedupStats` plus a few more counters. */
 export interface DeduplicatorStats extends DedupStats {

@@ -2,8 +2,6 @@
 
 import { MAX_TIMER_DELAY_MS } from '@perf/core';
 
-export { MAX_TIMER_DELAY_MS };
-
 /**
  * Node fires a timer whose delay exceeds `MAX_TIMER_DELAY_MS` after 1 ms instead. Delays are capped
  * to it; code that waits longer re-checks when the capped timer fires.
