@@ -1,2 +1,1 @@
-/** Version of this package, kept in step with package.json by the smoke test. */
-export const VERSION = '0.1.0';
+export { VERSION } from './version.js';
