@@ -28,9 +28,9 @@ describe('correlationId / withCorrelation (no SDK needed)', () => {
       const out: (string | undefined)[] = [correlationId()];
       await new Promise((r) => setTimeout(r, 2));
       out.push(correlationId());
-      await new Promise<void>((r) => setImmediate(() => (out.push(correlationId()), r())));
-      await new Promise<void>((r) => queueMicrotask(() => (out.push(correlationId()), r())));
-      await new Promise<void>((r) => process.nextTick(() => (out.push(correlationId()), r())));
+      await new Promise<void>((r) => setImmediate(() => r(void out.push(correlationId()))));
+      await new Promise<void>((r) => queueMicrotask(() => r(void out.push(correlationId()))));
+      await new Promise<void>((r) => process.nextTick(() => r(void out.push(correlationId()))));
       return out;
     });
     expect(seen).toEqual(['req-1', 'req-1', 'req-1', 'req-1', 'req-1']);
@@ -127,6 +127,8 @@ afterAll(async () => {
   await receiver.close();
 });
 
+type Body = { id: string; traceId?: string };
+
 async function listen(server: http.Server): Promise<string> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -149,18 +151,18 @@ describe('correlationMiddleware() for node:http / Express-style stacks', () => {
     try {
       const r1 = await fetch(`${base}/a`, { headers: { 'x-correlation-id': 'client-id-1' } });
       expect(r1.headers.get('x-correlation-id')).toBe('client-id-1');
-      expect((await r1.json()).id).toBe('client-id-1');
+      expect(((await r1.json()) as Body).id).toBe('client-id-1');
 
       const r2 = await fetch(`${base}/b`, { headers: { 'x-request-id': 'req-from-lb' } });
-      expect((await r2.json()).id).toBe('req-from-lb');
+      expect(((await r2.json()) as Body).id).toBe('req-from-lb');
 
       const r3 = await fetch(`${base}/c`, { headers: { 'x-correlation-id': 'bad id with spaces' } });
-      const id3 = (await r3.json()).id;
+      const id3 = ((await r3.json()) as Body).id;
       expect(id3).toMatch(/^[0-9a-f-]{36}$/);
       expect(r3.headers.get('x-correlation-id')).toBe(id3);
 
       const r4 = await fetch(`${base}/d`, { headers: { 'x-correlation-id': 'x'.repeat(500) } });
-      expect((await r4.json()).id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(((await r4.json()) as Body).id).toMatch(/^[0-9a-f-]{36}$/);
 
       const spans = await receiver.waitFor((s) => s.filter((x) => x.scope === '@perf/tracing').length >= 4);
       const a = spans.find((s) => s.attributes['url.path'] === '/a')!;
@@ -207,7 +209,7 @@ describe('correlationPlugin for Fastify 5', () => {
     const base = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const r = await fetch(`${base}/users/7`, { headers: { 'x-correlation-id': 'fastify-1' } });
-      const body = await r.json();
+      const body = (await r.json()) as Body & { mixin: Record<string, string> };
       expect(r.headers.get('x-correlation-id')).toBe('fastify-1');
       expect(body.id).toBe('fastify-1');
       expect(body.mixin.trace_id).toMatch(/^[0-9a-f]{32}$/);
@@ -221,7 +223,7 @@ describe('correlationPlugin for Fastify 5', () => {
       expect(span.traceId).toBe(body.mixin.trace_id);
 
       const bad = await fetch(`${base}/users/8`, { headers: { 'x-correlation-id': '"quoted"' } });
-      expect((await bad.json()).id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(((await bad.json()) as Body).id).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       await app.close();
     }

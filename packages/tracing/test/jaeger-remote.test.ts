@@ -228,5 +228,5 @@ describe('a process using the sampler can exit', () => {
       Math.max(2_000, ours.ms * 3),
     );
     expect(raw.exited).toBe(false); // killed by us: its interval never lets go
-  });
+  }, 40_000);
 });

@@ -58,7 +58,7 @@ describe('missing optional peers', () => {
       'npm i @opentelemetry/sdk-trace-node@2.12.1 @opentelemetry/context-async-hooks@2.12.1',
     );
     expect(second).toBe('abc');
-  });
+  }, 30_000);
 
   it('names the exporter package when only it is missing', () => {
     const out = runWithout(
@@ -73,5 +73,5 @@ describe('missing optional peers', () => {
     );
     expect(out).toContain("exporter 'otlp-proto' needs @opentelemetry/exporter-trace-otlp-proto@0.223.1");
     expect(out.trim().endsWith('ok')).toBe(true);
-  });
+  }, 30_000);
 });
