@@ -42,12 +42,13 @@ export interface ExportStats {
   failed: number;
   /** Spans dropped because the queue was full (`maxQueueSize`); never queued, never sent. */
   dropped: number;
-  /** Spans waiting in the queue or in an export under way. */
+  /** Spans waiting in the queue or in an export under way (at most `batch.maxQueueSize`). */
   pending: number;
 }
 
 export class ExportCounters {
   ended = 0;
+  /** Spans given to the exporter so far (kept for diagnostics). */
   handed = 0;
   exported = 0;
   failed = 0;
@@ -63,8 +64,16 @@ export class ExportCounters {
   }
 }
 
-/** Counts each batch the batch processor hands to `inner`, and its outcome. */
-export function countingExporter(inner: SpanExporter, counters: ExportCounters): SpanExporter {
+/**
+ * Counts each batch the batch processor hands to `inner`, and its outcome. An export that has not
+ * answered after `timeoutMs` counts as failed, so an exporter that never calls back cannot hold
+ * the queue's room forever.
+ */
+export function countingExporter(
+  inner: SpanExporter,
+  counters: ExportCounters,
+  timeoutMs: number,
+): SpanExporter {
   return {
     export(spans, done) {
       counters.handed += spans.length;
@@ -72,10 +81,16 @@ export function countingExporter(inner: SpanExporter, counters: ExportCounters):
       const settle = (result: ExportResult) => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         if (result.code === 0) counters.exported += spans.length;
         else counters.failed += spans.length;
         done(result);
       };
+      const timer = setTimeout(
+        () => settle({ code: 1, error: new Error(`export did not answer within ${timeoutMs} ms`) }),
+        timeoutMs,
+      );
+      timer.unref();
       try {
         inner.export(spans, settle);
       } catch (error) {
@@ -89,8 +104,9 @@ export function countingExporter(inner: SpanExporter, counters: ExportCounters):
 
 /**
  * Sits in front of the batch processor: redacts at `onEnding`, then refuses (and counts) a span
- * when `maxQueueSize` spans are already waiting, which is exactly when the batch processor would
- * drop it silently.
+ * when the pipeline already holds `maxQueueSize` spans, queued or in an export under way. The
+ * batch processor alone bounds only its queue: with the endpoint down, batches being retried by
+ * the OTLP exporter would hold thousands more.
  */
 export function boundedProcessor(
   batch: SpanProcessorLike,
@@ -106,7 +122,7 @@ export function boundedProcessor(
     },
     onEnd(span) {
       if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-      if (counters.ended - counters.handed >= maxQueueSize) {
+      if (counters.ended - counters.exported - counters.failed >= maxQueueSize) {
         counters.dropped++;
         return;
       }

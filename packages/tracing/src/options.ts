@@ -34,7 +34,7 @@ export interface SetupTracingOptions {
   resource?: Record<string, AttributeValue>;
   /** Batch span processor bounds. */
   batch?: {
-    /** Spans waiting for export at most; more are dropped and counted. Default 2048. */
+    /** Spans held at most, queued or being exported; more are dropped and counted. Default 2048. */
     maxQueueSize?: number;
     /** Spans per export request. Default 512 (at most `maxQueueSize`). */
     maxExportBatchSize?: number;

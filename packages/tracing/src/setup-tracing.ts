@@ -175,7 +175,7 @@ export function setupTracing(options: SetupTracingOptions): TracingHandle {
 
   const counters = new ExportCounters();
   const batch = new sdk['@opentelemetry/sdk-trace-base'].BatchSpanProcessor(
-    countingExporter(exporter, counters),
+    countingExporter(exporter, counters, o.batch.exportTimeoutMs + 1_000),
     {
       maxQueueSize: o.batch.maxQueueSize,
       maxExportBatchSize: o.batch.maxExportBatchSize,
