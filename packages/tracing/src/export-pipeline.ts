@@ -4,7 +4,7 @@
  * the batching; we stand in front of it because it resets its own drop count when it logs.
  */
 import { type Context, type Span, TraceFlags } from '@opentelemetry/api';
-import { type RedactionConfig, redactSpan } from './redaction.js';
+import { type RedactionConfig, spanRedactor } from './redaction.js';
 
 /** OpenTelemetry's `ExportResult`: code 0 success, 1 failed. */
 export interface ExportResult {
@@ -114,10 +114,11 @@ export function boundedProcessor(
   maxQueueSize: number,
   redaction: RedactionConfig,
 ): SpanProcessorLike {
+  const redact = spanRedactor(redaction);
   return {
     onStart: (span, ctx) => batch.onStart(span, ctx),
     onEnding(span) {
-      redactSpan(span, redaction);
+      redact(span);
       batch.onEnding?.(span);
     },
     onEnd(span) {

@@ -27,30 +27,59 @@ function hashValue(v: AttributeValue): AttributeValue {
   return Array.isArray(v) ? v.map(h) : h(v);
 }
 
-/** What `key`'s value becomes, or undefined when it stays as it is. */
-export function redactedValue(
-  key: string,
+const KEEP = 0;
+const SECRET = 1;
+const KEY = 2;
+type KeyClass = typeof KEEP | typeof SECRET | typeof KEY;
+
+// Attribute keys repeat endlessly (a service has a few dozen), so each key is classified once.
+const MAX_CLASSIFIED = 1024;
+
+/** Classifies attribute keys for one redaction config, remembering up to 1024 of them. */
+export function keyClassifier(config: RedactionConfig): (key: string) => KeyClass {
+  const known = new Map<string, KeyClass>();
+  return (key) => {
+    let c = known.get(key);
+    if (c === undefined) {
+      c =
+        config.attributes.has(key) || SECRET_HEADER.test(key)
+          ? SECRET
+          : config.keys !== 'show' && (KEY_ATTRIBUTES as readonly string[]).includes(key)
+            ? KEY
+            : KEEP;
+      if (known.size < MAX_CLASSIFIED) known.set(key, c);
+    }
+    return c;
+  };
+}
+
+/** What a value of class `c` becomes, or undefined when it stays as it is. */
+function replacement(
+  c: KeyClass,
   value: AttributeValue,
   config: RedactionConfig,
 ): AttributeValue | undefined {
-  if (config.attributes.has(key) || SECRET_HEADER.test(key)) return REDACTED;
-  if (config.keys !== 'show' && (KEY_ATTRIBUTES as readonly string[]).includes(key)) {
-    return config.keys === 'hash' ? hashValue(value) : REDACTED;
-  }
+  if (c === SECRET) return REDACTED;
+  if (c === KEY) return config.keys === 'hash' ? hashValue(value) : REDACTED;
   return undefined;
 }
 
 /**
- * Redacts a span's attributes; runs at the processor's `onEnding`, while the span can still be
- * written (an SDK span exposes its attributes as `attributes`).
+ * A function that redacts a span's attributes; it runs at the processor's `onEnding`, while the
+ * span can still be written (an SDK span exposes its attributes as `attributes`).
  */
-export function redactSpan(span: Span, config: RedactionConfig): void {
-  const attrs = (span as Span & { attributes?: Record<string, AttributeValue | undefined> }).attributes;
-  if (attrs === undefined) return;
-  for (const key of Object.keys(attrs)) {
-    const v = attrs[key];
-    if (v === undefined) continue;
-    const r = redactedValue(key, v, config);
-    if (r !== undefined) span.setAttribute(key, r);
-  }
+export function spanRedactor(config: RedactionConfig): (span: Span) => void {
+  const classify = keyClassifier(config);
+  return (span) => {
+    const attrs = (span as Span & { attributes?: Record<string, AttributeValue | undefined> }).attributes;
+    if (attrs === undefined) return;
+    for (const key in attrs) {
+      const c = classify(key);
+      if (c === KEEP) continue;
+      const v = attrs[key];
+      if (v === undefined) continue;
+      const r = replacement(c, v, config);
+      if (r !== undefined) span.setAttribute(key, r);
+    }
+  };
 }
