@@ -227,9 +227,23 @@ export function setupTracing(options: SetupTracingOptions): TracingHandle {
   propagation.setGlobalPropagator(propagator);
   setCurrentProvider(provider);
   g[ACTIVE] = { serviceName };
-  for (const instrumentation of o.instrumentations) {
-    instrumentation.setTracerProvider(forwardingProvider);
-    instrumentation.enable();
+  const started: typeof o.instrumentations = [];
+  try {
+    for (const instrumentation of o.instrumentations) {
+      instrumentation.setTracerProvider(forwardingProvider);
+      instrumentation.enable();
+      started.push(instrumentation);
+    }
+  } catch (error) {
+    // Leave nothing half set up: undo the instrumentations enabled so far and every registration.
+    for (const instrumentation of started) instrumentation.disable();
+    setCurrentProvider(undefined);
+    trace.disable();
+    propagation.disable();
+    context.disable();
+    g[ACTIVE] = undefined;
+    void provider.shutdown().catch(reportExportFailure);
+    throw error;
   }
 
   let shutdownPromise: Promise<void> | undefined;

@@ -276,6 +276,21 @@ describe('setupTracing with the real OTLP/HTTP exporter', () => {
     expect(calls).toEqual(['provider:function', 'enable']);
     await handle.shutdown();
     expect(calls).toEqual(['provider:function', 'enable', 'disable']);
+
+    // One that throws while enabling: the ones before it are disabled again, nothing stays registered.
+    calls.length = 0;
+    const broken = {
+      ...inst,
+      enable: () => {
+        throw new Error('cannot patch');
+      },
+    };
+    expect(() =>
+      setupTracing({ serviceName: 'svc', exporter: 'none', instrumentations: [inst, broken] }),
+    ).toThrow('cannot patch');
+    expect(calls).toEqual(['provider:function', 'enable', 'provider:function', 'disable']);
+    expect(trace.getTracer('t').startSpan('x').isRecording()).toBe(false);
+    handle = setupTracing({ serviceName: 'svc', exporter: 'none' });
   });
 });
 
