@@ -5,6 +5,7 @@ import { PassThrough, pipeline, Readable, Transform, Writable } from 'node:strea
 import { promisify } from 'node:util';
 import { trace } from '@opentelemetry/api';
 import { isPerfConfigError, type PerfConfigError } from '@perf/core';
+import express from 'express';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,6 +196,32 @@ describe('correlationMiddleware() for node:http / Express-style stacks', () => {
     expect(() => correlationMiddleware({ headers: ['bad header'] })).toThrow(/headers\[0\]/);
     expect(() => correlationMiddleware({ responseHeader: 7 as never })).toThrow(/responseHeader/);
     expect(() => correlationMiddleware({ trustIncomng: true } as never)).toThrow(/trustIncomng/);
+  });
+});
+
+describe('correlationMiddleware() in Express 5', () => {
+  it('works as app.use middleware; the span is named by the matched route', async () => {
+    const app = express();
+    app.use(correlationMiddleware());
+    app.get('/rooms/:id', async (_req, res) => {
+      await new Promise((r) => setTimeout(r, 2));
+      res.json({ id: correlationId() });
+    });
+    const server = http.createServer(app);
+    const base = await listen(server);
+    try {
+      const r = await fetch(`${base}/rooms/9`, { headers: { 'x-request-id': 'express-1' } });
+      expect(((await r.json()) as Body).id).toBe('express-1');
+      expect(r.headers.get('x-correlation-id')).toBe('express-1');
+      const spans = await receiver.waitFor((s) => s.some((x) => x.name === 'GET /rooms/:id'));
+      expect(spans.find((x) => x.name === 'GET /rooms/:id')!.attributes).toMatchObject({
+        'http.route': '/rooms/:id',
+        'perf.correlation_id': 'express-1',
+        'url.path': '/rooms/9',
+      });
+    } finally {
+      server.close();
+    }
   });
 });
 

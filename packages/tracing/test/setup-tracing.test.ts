@@ -75,6 +75,7 @@ describe('setupTracing with the real OTLP/HTTP exporter', () => {
     });
     expect(parent.resource['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(receiver.requests[0]!.contentType).toMatch(/^application\/json/);
+    expect(receiver.requests[0]!.headers['x-api-key']).toBe('k-1');
     expect(handle.exportStats()).toMatchObject({ exported: 3, failed: 0, dropped: 0, pending: 0 });
   });
 
