@@ -33,6 +33,7 @@ describe('setupTracing with the real OTLP/HTTP exporter', () => {
       serviceName: 'orders',
       serviceVersion: '1.2.3',
       endpoint: receiver.url,
+      headers: { 'x-api-key': 'k-1' },
       batch: fast,
       resource: { 'deployment.environment.name': 'test' },
     });
