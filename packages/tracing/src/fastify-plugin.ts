@@ -36,6 +36,7 @@ interface FastifyInstanceLike {
     name: 'onResponse',
     hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => void,
   ): unknown;
+  addHook(name: 'onRequestAbort', hook: (request: FastifyRequestLike, done: () => void) => void): unknown;
 }
 
 const spans = new WeakMap<object, Span>();
@@ -70,6 +71,15 @@ export function correlationPlugin(
     if (span) {
       spans.delete(request);
       finishRequest(span, request.method, request.routeOptions?.url, reply.statusCode, false);
+    }
+    next();
+  });
+  // A client that goes away before the reply gets no onResponse: end its span here, as an error.
+  fastify.addHook('onRequestAbort', (request, next) => {
+    const span = spans.get(request);
+    if (span) {
+      spans.delete(request);
+      finishRequest(span, request.method, request.routeOptions?.url, 0, true);
     }
     next();
   });

@@ -151,7 +151,7 @@ export function finishRequest(
     span.updateName(`${m} ${route}`);
     span.setAttribute('http.route', route);
   }
-  span.setAttribute('http.response.status_code', status);
+  if (status > 0) span.setAttribute('http.response.status_code', status);
   if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
   else if (aborted) span.setStatus({ code: SpanStatusCode.ERROR, message: 'client aborted' });
   span.end();

@@ -256,6 +256,32 @@ describe('correlationPlugin for Fastify 5', () => {
     }
   });
 
+  it('a client that aborts still gets its span ended, as an error', async () => {
+    const app = Fastify();
+    await app.register(correlationPlugin);
+    app.get('/slow', async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      return 'late';
+    });
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      await expect(
+        fetch(`${base}/slow`, {
+          headers: { 'x-correlation-id': 'aborting-1' },
+          signal: AbortSignal.timeout(50),
+        }),
+      ).rejects.toThrow();
+      const spans = await receiver.waitFor((s) =>
+        s.some((x) => x.attributes['perf.correlation_id'] === 'aborting-1'),
+      );
+      const span = spans.find((x) => x.attributes['perf.correlation_id'] === 'aborting-1')!;
+      expect(span.name).toBe('GET /slow');
+      expect(span.status).toMatchObject({ code: 2, message: 'client aborted' });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('a bad option fails register with the typed error', async () => {
     const app = Fastify();
     await expect(app.register(correlationPlugin, { headers: [''] } as never).ready()).rejects.toThrow(
