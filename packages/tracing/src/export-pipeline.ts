@@ -48,8 +48,6 @@ export interface ExportStats {
 
 export class ExportCounters {
   ended = 0;
-  /** Spans given to the exporter so far (kept for diagnostics). */
-  handed = 0;
   exported = 0;
   failed = 0;
   dropped = 0;
@@ -76,7 +74,6 @@ export function countingExporter(
 ): SpanExporter {
   return {
     export(spans, done) {
-      counters.handed += spans.length;
       let settled = false;
       const settle = (result: ExportResult) => {
         if (settled) return;

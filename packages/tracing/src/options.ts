@@ -148,5 +148,3 @@ export function checkSetupOptions(input: unknown) {
   }
   return o;
 }
-
-export type CheckedSetupOptions = ReturnType<typeof checkSetupOptions>;

@@ -56,11 +56,6 @@ export function isPerfSampler(s: unknown): s is PerfSampler {
   return typeof (s as PerfSampler | undefined)?.decide === 'function';
 }
 
-/** True when `s` looks like an OpenTelemetry `Sampler`. */
-export function isSampler(s: unknown): s is Sampler {
-  return typeof s === 'object' && s !== null && typeof (s as Sampler).shouldSample === 'function';
-}
-
 /** Asks any sampler, ours or a foreign one (then the rule is `label`). */
 export function decideWith(
   sampler: Sampler,
