@@ -193,6 +193,20 @@ describe('correlationMiddleware() for node:http / Express-style stacks', () => {
     } finally {
       server.close();
     }
+    // serverSpan: false: the id is kept, but no span is started when none is active.
+    const before = receiver.spans.length;
+    const noSpan = correlationMiddleware({ serverSpan: false });
+    const server2 = http.createServer((req, res) =>
+      noSpan(req, res, () => res.end(String(trace.getActiveSpan() === undefined))),
+    );
+    const base2 = await listen(server2);
+    try {
+      expect(await (await fetch(`${base2}/no-span`)).text()).toBe('true');
+      await handle.forceFlush();
+      expect(receiver.spans.slice(before).filter((s) => s.attributes['url.path'] === '/no-span')).toEqual([]);
+    } finally {
+      server2.close();
+    }
     expect(() => correlationMiddleware({ headers: ['bad header'] })).toThrow(/headers\[0\]/);
     expect(() => correlationMiddleware({ responseHeader: 7 as never })).toThrow(/responseHeader/);
     expect(() => correlationMiddleware({ trustIncomng: true } as never)).toThrow(/trustIncomng/);

@@ -46,6 +46,15 @@ describe('OTEL_* environment variables', () => {
     await receiver.waitFor((s) => s.length === 1);
   });
 
+  it('OTEL_EXPORTER_OTLP_TRACES_HEADERS wins over OTEL_EXPORTER_OTLP_HEADERS', async () => {
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-api-key=general';
+    process.env.OTEL_EXPORTER_OTLP_TRACES_HEADERS = 'x-api-key=traces';
+    handle = setupTracing({ serviceName: 'svc', endpoint: receiver.url, batch: { scheduledDelayMs: 20 } });
+    trace.getTracer('t').startSpan('h').end();
+    await receiver.waitFor((s) => s.length === 1);
+    expect(receiver.requests[0]!.headers['x-api-key']).toBe('traces');
+  });
+
   it('explicit options win over the environment', async () => {
     process.env.OTEL_SERVICE_NAME = 'from-env';
     process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = 'http://127.0.0.1:9/v1/traces';

@@ -104,7 +104,9 @@ describe('setupTracing with the real OTLP/HTTP exporter', () => {
     const tracer = trace.getTracer('cached-at-import'); // libraries keep the tracer they got first
     for (let i = 0; i < 50; i++) tracer.startSpan(`s${i}`).end();
     expect(receiver.spans).toHaveLength(0); // the long delay kept them queued
-    await handle.shutdown();
+    const first = handle.shutdown();
+    expect(handle.shutdown()).toBe(first); // idempotent: one shutdown, one promise
+    await first;
     expect(receiver.spans).toHaveLength(50);
     expect(trace.getActiveSpan()).toBeUndefined();
     expect(tracer.startSpan('after').isRecording()).toBe(false); // unregistered: no-op
