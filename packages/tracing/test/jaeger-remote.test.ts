@@ -154,9 +154,9 @@ describe('jaegerRemoteSampler (wrapping @opentelemetry/sampler-jaeger-remote)', 
     const s = jaegerRemoteSampler({ endpoint: srv.base, serviceName: 'chat', pollingIntervalMs: 30 });
     await waitUntil(() => srv.requests.length >= 3, 5_000, 'three polls');
     s.shutdown();
-    await new Promise((r) => setTimeout(r, 50)); // a poll already under way may still land
+    await new Promise((r) => setTimeout(r, 500)); // a request sent just before shutdown may still land
     const after = srv.requests.length;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 300)); // ten intervals: no new poll
     expect(srv.requests.length).toBe(after);
     expect(await s.refresh()).toBe(false);
   });
