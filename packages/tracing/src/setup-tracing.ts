@@ -25,6 +25,7 @@ import {
   type SpanProcessorLike,
 } from './export-pipeline.js';
 import { createExporter, DEFAULT_OTLP_ENDPOINT, type ExporterName } from './exporters.js';
+import { PooledIdGenerator } from './id-generator.js';
 import { checkSetupOptions, type SetupTracingOptions } from './options.js';
 import { loadPeers, SDK_PEERS } from './peers.js';
 import { resourceAttributes } from './resource.js';
@@ -58,6 +59,7 @@ interface SdkModules {
       resource: unknown;
       sampler: Sampler;
       spanProcessors: SpanProcessorLike[];
+      idGenerator: PooledIdGenerator;
     }) => TracerProvider & { forceFlush(): Promise<void>; shutdown(): Promise<void> };
   };
   '@opentelemetry/sdk-trace-base': {
@@ -201,6 +203,7 @@ export function setupTracing(options: SetupTracingOptions): TracingHandle {
     resource,
     sampler: counting.sampler,
     spanProcessors: [processor],
+    idGenerator: new PooledIdGenerator(),
   });
   const core = sdk['@opentelemetry/core'];
   const propagator = new core.CompositePropagator({
