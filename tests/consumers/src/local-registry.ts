@@ -6,6 +6,8 @@ import { trackChild } from './cleanup.js';
 
 export interface LocalRegistry {
   url: string;
+  /** The verdaccio process (the leader of its own process group). */
+  pid: number;
   /** An npmrc for publishing: `@perf` resolves here, with a token of a user created on start. */
   publishNpmrc: string;
   stop(): Promise<void>;
@@ -98,6 +100,7 @@ export async function startLocalRegistry(dir: string): Promise<LocalRegistry> {
 
   return {
     url,
+    pid: child.pid ?? 0,
     publishNpmrc,
     stop: async () => {
       if (child.exitCode !== null || child.pid === undefined) return;
