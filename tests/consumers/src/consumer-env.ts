@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+
 /**
  * The environment for a consumer's npm, pnpm, node and tsc: this process's, minus what the pnpm
  * that runs the tests injected (`npm_config_*`, `npm_package_*`, `PNPM_*`...), so a consumer
@@ -8,6 +10,13 @@ export function consumerEnv(): NodeJS.ProcessEnv {
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(npm_|pnpm_|PNPM_|NODE_OPTIONS$|VITEST|TEST$|INIT_CWD$)/i.test(key)) continue;
     env[key] = value;
+  }
+  // PERF_CONSUMER_CACHE_DIR=<dir>: npm's cache and pnpm's store there (an empty dir measures a clean machine).
+  const cacheDir = process.env.PERF_CONSUMER_CACHE_DIR;
+  if (cacheDir) {
+    env.npm_config_cache = join(cacheDir, 'npm');
+    env.npm_config_store_dir = join(cacheDir, 'pnpm-store');
+    env.npm_config_cache_dir = join(cacheDir, 'pnpm-cache');
   }
   return env;
 }
