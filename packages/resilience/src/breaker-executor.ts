@@ -1,0 +1,73 @@
+/**
+ * cockatiel's executor for one breaker policy: the step that runs an attempt and tells the policy
+ * whether it failed. cockatiel's own `ExecuteWrapper` does that through an error filter and a
+ * result filter (two closures per breaker) and two event emitters this wrapper never listens to;
+ * this one counts the outcome itself (see `call-outcome.ts`) and costs one small object.
+ *
+ * It is handed to cockatiel's public `CircuitBreakerPolicy` constructor, which uses only `invoke`,
+ * `onSuccess` and `onFailure` (checked against cockatiel 3.2, pinned `~3.2.1`).
+ */
+import type { CircuitBreakerPolicy, CircuitState as CockatielState } from 'cockatiel';
+import type { BreakerCore } from './breaker-core.js';
+import { stateFromIndex } from './breaker-snapshot.js';
+import { transition } from './breaker-transitions.js';
+import { countAttemptError, countAttemptResult } from './call-outcome.js';
+
+/** What `invoke` resolves with, in cockatiel's executor protocol. */
+type AttemptResult = { success: unknown } | { value: unknown } | { error: unknown };
+
+/** The executor type `CircuitBreakerPolicy`'s constructor names. */
+export type CockatielExecutor = ConstructorParameters<typeof CircuitBreakerPolicy>[1];
+
+const NO_LISTENER = { dispose: () => undefined };
+const noEvent = () => NO_LISTENER;
+
+const STATE_REASONS = {
+  open: 'failures',
+  'half-open': 'half-open timer',
+  closed: 'probe succeeded',
+  isolated: 'isolate',
+} as const;
+
+export class BreakerExecutor {
+  readonly core: BreakerCore;
+
+  constructor(core: BreakerCore) {
+    this.core = core;
+  }
+
+  /** Runs one attempt; resolves `{ success }`, or `{ value }`/`{ error }` for a counted failure. */
+  async invoke(fn: (context: unknown) => unknown, context: unknown): Promise<AttemptResult> {
+    let value: unknown;
+    try {
+      // cockatiel passes one argument, `{ signal }`; no rest/spread on the hot path.
+      value = await fn(context);
+    } catch (error) {
+      if (!countAttemptError(this.core, error)) throw error;
+      return { error };
+    }
+    return countAttemptResult(this.core, value) ? { value } : { success: value };
+  }
+
+  /** cockatiel's state-change listener for this executor's policy. */
+  onStateChange(s: CockatielState): void {
+    const core = this.core;
+    if (core.executor !== this || core.closed || core.quiet) return;
+    const to = stateFromIndex(s);
+    let reason: string = STATE_REASONS[to];
+    if (to === 'open' && core.state === 'half-open') reason = 'probe failed';
+    if (to === 'closed' && core.state === 'isolated') reason = 'isolation released';
+    transition(core, to, reason);
+  }
+}
+
+// On the prototype: cockatiel copies them once per policy; nothing subscribes.
+Object.defineProperties(BreakerExecutor.prototype, {
+  onSuccess: { value: noEvent },
+  onFailure: { value: noEvent },
+});
+
+/** The policy's listener: bound once per policy (no closure context). */
+export function stateListener(executor: BreakerExecutor): (s: CockatielState) => void {
+  return executor.onStateChange.bind(executor);
+}
