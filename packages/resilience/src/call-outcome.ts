@@ -12,6 +12,7 @@ import {
   isPerfClosedError,
   isPerfTimeoutError,
 } from '@perf/core';
+import { elapsedMs, UNTIMED } from '@perf/core/internal';
 import { abortError, isAbortLike, RELEASED } from './abort-helpers.js';
 import type { BreakerCore } from './breaker-core.js';
 import { type FallbackOption, type FallbackReason, fallbackCheck } from './breaker-options.js';
@@ -83,7 +84,7 @@ export function countAttemptResult(core: BreakerCore, value: unknown): boolean {
   return false;
 }
 
-/** Publishes `perf:breaker:call` for a call timed from `started` (only observed calls are timed). */
+/** Publishes `perf:breaker:call` for a call timed from `started` (a `startTimer` result). */
 export function publishCall(
   core: BreakerCore,
   outcome: BreakerCallOutcome,
@@ -95,7 +96,7 @@ export function publishCall(
   callChannel.publish({
     name: core.name,
     outcome,
-    durationMs: core.profile.clock.now() - started,
+    durationMs: elapsedMs(started, core.profile.clock),
     ...(slow ? { slow } : {}),
     ...(error === undefined ? {} : { error }),
   });
@@ -152,7 +153,7 @@ export async function onCallError(
   } else {
     outcome = 'ignored-failure';
   }
-  if (started >= 0) publishCall(core, outcome, started, thrown, false);
+  if (started !== UNTIMED) publishCall(core, outcome, started, thrown, false);
   // Failures and timeouts got their span in the executor, once per attempt.
   if (outcome === 'rejected' || outcome === 'bulkhead-rejected') {
     recordCallSpan(core.name, outcome, core.state, thrown);
@@ -165,6 +166,6 @@ export async function onCallError(
   const answer = await resolveFallback(fallback, thrown, { name: core.name, reason });
   if (answer === NO_FALLBACK) throw thrown;
   core.incidents.fallbacks++;
-  if (started >= 0) publishCall(core, 'fallback', started, thrown, false);
+  if (started !== UNTIMED) publishCall(core, 'fallback', started, thrown, false);
   return answer;
 }

@@ -7,6 +7,7 @@
  * - full: everything else (timeout, slow calls, retry, bulkhead, fallback, signals, observers).
  */
 import { channels, PerfClosedError, PerfTimeoutError } from '@perf/core';
+import { startTimer, UNTIMED } from '@perf/core/internal';
 import { CircuitState as CockatielState } from 'cockatiel';
 import {
   abortError,
@@ -70,7 +71,7 @@ export function executeCall<T>(
 
 async function executeFull<T>(core: BreakerCore, fn: Fn<T>, options: ExecuteOptions | undefined): Promise<T> {
   const signal = options?.signal;
-  const started = callChannel.hasSubscribers ? core.profile.clock.now() : -1;
+  const started = startTimer(callChannel, core.profile.clock);
   const plain = core.profile.plain;
   let value: unknown;
   try {
@@ -113,7 +114,7 @@ async function executeFull<T>(core: BreakerCore, fn: Fn<T>, options: ExecuteOpti
   }
   const fallback = options?.fallback ?? core.profile.options.fallback;
   if (fallback !== undefined) rememberForFallback(fallback, value);
-  if (started >= 0) publishCall(core, slow ? 'failure' : 'success', started, undefined, slow);
+  if (started !== UNTIMED) publishCall(core, slow ? 'failure' : 'success', started, undefined, slow);
   return value as T;
 }
 
