@@ -9,7 +9,7 @@ export type {
 } from './cache.js';
 export { type CanonicalizeOptions, canonicalize } from './canonical.js';
 export type { CircuitBreaker, CircuitBreakerStats, CircuitState } from './circuit-breaker.js';
-export { type Clock, isClock, ManualClock, systemClock, type TimerHandle } from './clock.js';
+export { type Clock, ManualClock, systemClock, type TimerHandle } from './clock.js';
 export type { Deduplicator, DedupRunOptions, DedupStats } from './deduplicator.js';
 export {
   BrokenCircuitError,
