@@ -61,12 +61,43 @@ export function reportEntry(file: string): string {
       if (symbol.name === 'VERSION' && ts.isVariableDeclaration(declaration))
         return 'declare const VERSION: string;';
       const node = ts.isVariableDeclaration(declaration) ? declaration.parent.parent : declaration;
-      return printer.printNode(ts.EmitHint.Unspecified, node, node.getSourceFile()).trim();
+      const text = printer.printNode(ts.EmitHint.Unspecified, node, node.getSourceFile()).trim();
+      // A computed type (mapped, indexed, conditional) may be built from declarations the entry
+      // does not export (core's event list): print what it resolves to as well, so they count.
+      if (ts.isTypeAliasDeclaration(declaration) && isComputed(declaration.type)) {
+        return `${text}\n${resolvedLines(checker, checker.getDeclaredTypeOfSymbol(target)).join('\n')}`;
+      }
+      return text;
     });
     const header = target.name === symbol.name ? symbol.name : `${symbol.name} (declared as ${target.name})`;
     blocks.push(`// ${header}\n${printed.join('\n')}`);
   }
   return blocks.join('\n\n');
+}
+
+const FLAGS = ts.TypeFormatFlags.NoTruncation;
+
+/** What a computed type resolves to, one sorted line per union member or property (stable order). */
+function resolvedLines(checker: ts.TypeChecker, type: ts.Type): string[] {
+  let members: string[];
+  if (type.isUnion()) {
+    members = type.types.map((t) => checker.typeToString(t, undefined, FLAGS));
+  } else if (type.getProperties().length > 0 && !(type.flags & ts.TypeFlags.StringLike)) {
+    members = type.getProperties().map((p) => {
+      const declaration = p.valueDeclaration ?? p.declarations?.[0];
+      const propType = declaration
+        ? checker.getTypeOfSymbolAtLocation(p, declaration)
+        : checker.getTypeOfSymbol(p);
+      return `${p.name}: ${checker.typeToString(propType, undefined, FLAGS)}`;
+    });
+  } else {
+    members = [checker.typeToString(type, undefined, FLAGS | ts.TypeFormatFlags.InTypeAlias)];
+  }
+  return members.sort().map((m) => `//   resolves to ${m}`);
+}
+
+function isComputed(type: ts.TypeNode): boolean {
+  return ts.isMappedTypeNode(type) || ts.isIndexedAccessTypeNode(type) || ts.isConditionalTypeNode(type);
 }
 
 /** The whole report of the package in `dir`, as written to `api-reports/`. */

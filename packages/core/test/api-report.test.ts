@@ -68,4 +68,14 @@ describe('api-report', () => {
     expect(changed).not.toBe(before);
     expect(recommented).toBe(before);
   });
+
+  it('resolves computed types, so a change in an unexported list they are built from counts', () => {
+    const list = (events: string) =>
+      `declare const EVENTS: { ${events} };\ntype EventName = keyof typeof EVENTS;\nexport { EventName };\n`;
+    const before = reportPackage(fakePackage(list('hit: 1; miss: 2')));
+    const after = reportPackage(fakePackage(list('hit: 1; miss: 2; stale: 3')));
+    expect(before).toContain('//   resolves to "hit"');
+    expect(after).toContain('//   resolves to "stale"');
+    expect(after).not.toBe(before);
+  });
 });
