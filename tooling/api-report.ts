@@ -62,7 +62,7 @@ export function reportEntry(file: string): string {
         return 'declare const VERSION: string;';
       const node = ts.isVariableDeclaration(declaration) ? declaration.parent.parent : declaration;
       const text = printer.printNode(ts.EmitHint.Unspecified, node, node.getSourceFile()).trim();
-      // A computed type (mapped, indexed, conditional) may be built from declarations the entry
+      // A computed type (mapped, indexed, conditional, keyof, typeof) may be built from declarations the entry
       // does not export (core's event list): print what it resolves to as well, so they count.
       if (ts.isTypeAliasDeclaration(declaration) && isComputed(declaration.type)) {
         return `${text}\n${resolvedLines(checker, checker.getDeclaredTypeOfSymbol(target)).join('\n')}`;
@@ -97,7 +97,13 @@ function resolvedLines(checker: ts.TypeChecker, type: ts.Type): string[] {
 }
 
 function isComputed(type: ts.TypeNode): boolean {
-  return ts.isMappedTypeNode(type) || ts.isIndexedAccessTypeNode(type) || ts.isConditionalTypeNode(type);
+  return (
+    ts.isMappedTypeNode(type) ||
+    ts.isIndexedAccessTypeNode(type) ||
+    ts.isConditionalTypeNode(type) ||
+    ts.isTypeOperatorNode(type) ||
+    ts.isTypeQueryNode(type)
+  );
 }
 
 /** The whole report of the package in `dir`, as written to `api-reports/`. */
