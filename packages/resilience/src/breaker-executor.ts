@@ -5,12 +5,12 @@
  * this one counts the outcome itself (see `call-outcome.ts`) and costs one small object.
  *
  * It is handed to cockatiel's public `CircuitBreakerPolicy` constructor, which uses only `invoke`,
- * `onSuccess` and `onFailure` (checked against cockatiel 3.2, pinned `~3.2.1`).
+ * `onSuccess` and `onFailure` (cockatiel is pinned `~3.2.1`; `test/cockatiel-executor.test.ts`
+ * fails if an upgrade starts using more).
  */
 import type { CircuitBreakerPolicy, CircuitState as CockatielState } from 'cockatiel';
 import type { BreakerCore } from './breaker-core.js';
-import { stateFromIndex } from './breaker-snapshot.js';
-import { transition } from './breaker-transitions.js';
+import { onPolicyState } from './breaker-transitions.js';
 import { countAttemptError, countAttemptResult } from './call-outcome.js';
 
 /** What `invoke` resolves with, in cockatiel's executor protocol. */
@@ -21,13 +21,6 @@ export type CockatielExecutor = ConstructorParameters<typeof CircuitBreakerPolic
 
 const NO_LISTENER = { dispose: () => undefined };
 const noEvent = () => NO_LISTENER;
-
-const STATE_REASONS = {
-  open: 'failures',
-  'half-open': 'half-open timer',
-  closed: 'probe succeeded',
-  isolated: 'isolate',
-} as const;
 
 export class BreakerExecutor {
   readonly core: BreakerCore;
@@ -49,15 +42,12 @@ export class BreakerExecutor {
     return countAttemptResult(this.core, value) ? { value } : { success: value };
   }
 
-  /** cockatiel's state-change listener for this executor's policy. */
+  /** cockatiel's state-change listener for this executor's policy (bound once per policy). */
   onStateChange(s: CockatielState): void {
     const core = this.core;
+    // A replaced policy (reset, remote update) or a closed breaker reports nothing.
     if (core.executor !== this || core.closed || core.quiet) return;
-    const to = stateFromIndex(s);
-    let reason: string = STATE_REASONS[to];
-    if (to === 'open' && core.state === 'half-open') reason = 'probe failed';
-    if (to === 'closed' && core.state === 'isolated') reason = 'isolation released';
-    transition(core, to, reason);
+    onPolicyState(core, s);
   }
 }
 
@@ -66,8 +56,3 @@ Object.defineProperties(BreakerExecutor.prototype, {
   onSuccess: { value: noEvent },
   onFailure: { value: noEvent },
 });
-
-/** The policy's listener: bound once per policy (no closure context). */
-export function stateListener(executor: BreakerExecutor): (s: CockatielState) => void {
-  return executor.onStateChange.bind(executor);
-}
