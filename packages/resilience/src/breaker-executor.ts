@@ -29,12 +29,19 @@ export class BreakerExecutor {
     this.core = core;
   }
 
-  /** Runs one attempt; resolves `{ success }`, or `{ value }`/`{ error }` for a counted failure. */
-  async invoke(fn: (context: unknown) => unknown, context: unknown): Promise<AttemptResult> {
+  /**
+   * Runs one attempt; resolves `{ success }`, or `{ value }`/`{ error }` for a counted failure.
+   * `fn` gets the signal of cockatiel's context (what the call passed to `policy.execute`), so the
+   * lean path hands cockatiel the caller's function itself, with no adapter closure per call; the
+   * other paths pass closures that ignore it.
+   */
+  async invoke(
+    fn: (signal: AbortSignal) => unknown,
+    context: { signal: AbortSignal },
+  ): Promise<AttemptResult> {
     let value: unknown;
     try {
-      // cockatiel passes one argument, `{ signal }`; no rest/spread on the hot path.
-      value = await fn(context);
+      value = await fn(context.signal);
     } catch (error) {
       if (!countAttemptError(this.core, error)) throw error;
       return { error };

@@ -8,7 +8,7 @@
  */
 import { channels, PerfClosedError, PerfTimeoutError } from '@perf/core';
 import { startTimer, UNTIMED } from '@perf/core/internal';
-import { CircuitState as CockatielState } from 'cockatiel';
+import { CircuitState as CockatielState, type IDefaultPolicyContext } from 'cockatiel';
 import {
   abortError,
   NEVER_ABORTED,
@@ -27,6 +27,8 @@ import { brokenCircuit, isolatedCircuit } from './fast-errors.js';
 import { recordCallSpan } from './tracing.js';
 
 type Fn<T> = (signal: AbortSignal) => Promise<T>;
+/** What cockatiel's `execute` is typed to take; the executor calls it with the context's signal. */
+type Attempt<T> = (context: IDefaultPolicyContext) => Promise<T>;
 
 const callChannel = channels.breaker.call;
 
@@ -44,12 +46,11 @@ export function executeCall<T>(
     policy.state === CockatielState.Closed &&
     !callChannel.hasSubscribers
   ) {
+    // `fn` itself goes to cockatiel, which (closed) runs it at once through the executor with the
+    // signal given here: the caller's, or the shared never-aborting one.
     const signal = options?.signal;
-    if (signal === undefined) {
-      if (options?.fallback === undefined) return policy.execute(() => fn(NEVER_ABORTED));
-    } else if (options?.fallback === undefined && !signal.aborted) {
-      // Always hand `fn` the caller's signal: cockatiel drops it for half-open waiters (#112).
-      return policy.execute(() => (signal.aborted ? Promise.reject(abortError(signal)) : fn(signal)), signal);
+    if (options?.fallback === undefined && signal?.aborted !== true) {
+      return policy.execute(fn as unknown as Attempt<T>, signal ?? NEVER_ABORTED);
     }
   }
   if (
