@@ -87,11 +87,24 @@ ${exported(format)}`,
   {
     name: '@perf/tracing',
     dir: pkg('tracing'),
-    api: ['VERSION'],
+    api: [
+      'VERSION',
+      'correlationId',
+      'correlationMiddleware',
+      'propagatingFetch',
+      'setupTracing',
+      'withCorrelation',
+    ],
     brings: ['@perf/core'],
-    consumerSource: (format) => `import { VERSION } from '@perf/tracing';
+    consumerSource: (
+      format,
+    ) => `import { correlationId, correlationMiddleware, setupTracing, VERSION, withCorrelation } from '@perf/tracing';
+import type { TracingHandle } from '@perf/tracing';
 const version: string = VERSION;
-console.log(version);
+const id: string | undefined = withCorrelation('c-1', () => correlationId());
+const middleware = correlationMiddleware();
+const setup: (options: { serviceName: string; exporter?: 'console' }) => TracingHandle = setupTracing;
+console.log(version, id, middleware, setup);
 ${exported(format)}`,
   },
 ];
