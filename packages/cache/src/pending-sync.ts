@@ -19,11 +19,23 @@ export interface PendingKey {
   until?: number;
 }
 
+/** What a bus notice carries (see bus.ts); kept here so this file needs nothing else. */
+export interface PendingNotice {
+  kind: 'set' | 'delete' | 'prefix' | 'clear' | 'tags';
+  target?: string;
+  tags?: string[];
+  at?: number;
+}
+
 export class PendingSync {
   /** key → the latest write or delete of it that missed Redis. */
   readonly keys = new Map<string, PendingKey>();
   readonly prefixes = new Set<string>();
   readonly tags = new Map<string, number>();
+  /** Bus notices that failed to go out after their Redis change landed, by what they are about. */
+  readonly notices = new Map<string, PendingNotice>();
+  /** More notices failed than `max`: the replay tells others to drop all their local copies instead. */
+  noticesOverflowed = false;
   overflowed = false;
   readonly #max: number;
 
@@ -36,7 +48,17 @@ export class PendingSync {
   }
 
   get empty(): boolean {
-    return !this.overflowed && this.size === 0;
+    return !this.overflowed && !this.noticesOverflowed && this.size === 0 && this.notices.size === 0;
+  }
+
+  /** Remembers a notice to send again (the newest one about the same thing wins). */
+  addNotice(notice: PendingNotice): void {
+    const id =
+      notice.kind === 'tags'
+        ? `tags\0${(notice.tags ?? []).join('\0')}`
+        : `${notice.kind}\0${notice.target ?? ''}`;
+    if (this.notices.has(id) || this.notices.size < this.#max) this.notices.set(id, notice);
+    else this.noticesOverflowed = true;
   }
 
   /**
@@ -79,6 +101,8 @@ export class PendingSync {
     this.keys.clear();
     this.prefixes.clear();
     this.tags.clear();
+    this.notices.clear();
+    this.noticesOverflowed = false;
     this.overflowed = false;
   }
 

@@ -318,7 +318,7 @@ export class TieredCache implements Cache {
       return out;
     }
     out.value =
-      o.lock && core.l3?.ready
+      o.lock && core.l3?.usable
         ? await this.#loadLocked(full, key, factory, o, stale, signal, out)
         : await this.#runFactory(full, key, factory, o, stale, signal, out);
     return out;
