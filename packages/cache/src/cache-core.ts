@@ -195,9 +195,8 @@ export class CacheCore {
   #l2Ms(life: number): number {
     const l2 = this.l2!;
     const ms = Math.min(l2.ttlMs, life);
-    return this.#l2InProcess && this.#followsBus && !this.bus!.subscribed
-      ? Math.min(ms, this.#l1ShortMs)
-      : ms;
+    const short = this.#l2InProcess && this.l3 !== undefined && !(this.#followsBus && this.bus!.subscribed);
+    return short ? Math.min(ms, SHORT_L1_MS) : ms;
   }
 
   /** Drops L1 and an in-process L2: they may hold copies an invalidation this instance missed made stale. */
