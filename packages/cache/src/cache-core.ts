@@ -249,11 +249,13 @@ export class CacheCore {
     let now = this.clock.now();
     const l1 = this.l1;
     if (l1 !== undefined && !l3Only) {
-      const e = l1.get(key);
+      const i = l1.find(key);
+      const e = i < 0 ? undefined : l1.entryAt(i);
       if (e !== undefined) {
-        if (now >= e.l1Until || !this.tagsValid(e)) {
+        if (now >= l1.until[i]! || !this.tagsValid(e)) {
           l1.delete(key);
         } else if (now < e.expiresAt) {
+          l1.touch(i);
           counters.l1.hits++;
           if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: eventNs, key, tier: 'l1' });
           return { entry: e, fresh: true, tier: 'l1' };
@@ -656,8 +658,10 @@ export class CacheCore {
       let bytes: Uint8Array | undefined;
       let createdAt = at;
       let until = 0;
-      const e = this.l1?.get(key);
-      if (e !== undefined && now < e.l1Until && now < e.staleUntil) {
+      const l1 = this.l1;
+      const i = l1 === undefined ? -1 : l1.find(key);
+      const e = i < 0 ? undefined : l1!.entryAt(i);
+      if (e !== undefined && now < l1!.until[i]! && now < e.staleUntil) {
         bytes = encodeEntry(e, this.serializer);
         createdAt = e.createdAt;
         until = e.staleUntil;

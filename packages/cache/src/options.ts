@@ -65,7 +65,7 @@ export interface CreateCacheOptions {
   softTimeoutMs?: number;
   /** A `getOrSet` hit past this fraction of its TTL refreshes in the background (e.g. 0.8). Default: off. */
   eagerRefresh?: number;
-  /** L1 (in-process memory, lru-cache) options, or `false` to turn it off. */
+  /** L1 (in-process memory, a compact LRU) options, or `false` to turn it off. */
   l1?: L1Options | false;
   /**
    * L2 (Keyv) options, or `false`. Default: off while L1 is on; a private in-process store when

@@ -151,10 +151,11 @@ export class TieredCache implements Cache {
     // Observed or not, an L1 hit stays on this synchronous path; observers only add the timing.
     const started = ch.operation.hasSubscribers ? performance.now() : 0;
     if (l1 !== undefined) {
-      const e = this.#freshL1(full, core.clock.now());
-      if (e !== undefined) {
+      const i = this.#freshL1(full, core.clock.now());
+      if (i >= 0) {
+        const value = l1.values[i] as T; // read before anything else can reuse the slot
         if (started !== 0) this.#operation('get', started, 'l1');
-        return e.value as T;
+        return value;
       }
     }
     const found = await core.lookup(full, this.#eventNs, false);
@@ -240,11 +241,14 @@ export class TieredCache implements Cache {
     if (l1 !== undefined) {
       const started = ch.operation.hasSubscribers ? performance.now() : 0;
       const now = core.clock.now();
-      const e = this.#freshL1(full, now);
-      if (e !== undefined) {
-        if (now >= e.refreshAt) this.#refreshInBackground(full, key, factory, options, e);
+      const i = this.#freshL1(full, now);
+      if (i >= 0) {
+        const value = l1.values[i] as T; // read before a refresh or an observer can reuse the slot
+        const refreshAt = l1.refreshAt;
+        if (refreshAt !== undefined && now >= refreshAt[i]!)
+          this.#refreshInBackground(full, key, factory, options, l1.entryAt(i));
         if (started !== 0) this.#operation('getOrSet', started, 'l1');
-        return e.value as T;
+        return value;
       }
     }
     return this.#getOrSetSlow(full, key, factory, options);
@@ -638,21 +642,28 @@ export class TieredCache implements Cache {
   }
 
   /**
-   * The hot path shared by `get` and `getOrSet`: the L1 entry under `full` when it is still fresh
-   * (L1 lifetime, TTL and tags), counted as a whole-read hit and published; otherwise undefined and
+   * The hot path shared by `get` and `getOrSet`: the L1 slot of `full` when its entry is still fresh
+   * (L1 lifetime, TTL and tags), counted as a whole-read hit and published; otherwise -1 and
    * nothing counted (the full lookup then counts the L1 miss).
    */
-  #freshL1(full: string, now: number): CacheEntry | undefined {
+  #freshL1(full: string, now: number): number {
     const core = this.#core;
-    const e = core.l1!.get(full);
-    if (e === undefined) return undefined;
-    if (now >= e.l1Until || now >= e.expiresAt || (e.tags !== undefined && !core.tagsValid(e)))
-      return undefined;
+    const l1 = core.l1!;
+    const i = l1.find(full);
+    if (i < 0) return -1;
+    const tags = l1.tags[i];
+    if (
+      now >= l1.until[i]! ||
+      now >= l1.expiresAt[i]! ||
+      (tags !== undefined && !core.tags.isValid(tags, l1.createdAt[i]!))
+    )
+      return -1;
+    l1.touch(i);
     const counters = core.counters;
     counters.l1.hits++;
     counters.hits++;
     if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: this.#eventNs, key: full, tier: 'l1' });
-    return e;
+    return i;
   }
 
   #operation(
