@@ -14,6 +14,7 @@ import {
 } from '@perf/core';
 import { Deduplicator as DedupDeduplicator } from '@perf/dedup';
 import { type BusMessage, CacheBus } from './bus.js';
+import { withSoftTimeout } from './clock-waits.js';
 import { CacheEntry } from './entry.js';
 import { CorruptEntryError, decodeEntry, encodeEntry } from './envelope.js';
 import { MemoryTier } from './l1-memory.js';
@@ -97,6 +98,8 @@ export class CacheCore {
   readonly #l2InProcess: boolean;
   /** Redis write-backs and bus notices still running after the call that made them returned. */
   readonly #background = new Set<Promise<unknown>>();
+  /** key → its Redis write still in flight (a lock holder releases the lock only once it landed). */
+  readonly #writeBacks = new Map<string, Promise<unknown>>();
 
   constructor(options: ResolvedOptions) {
     this.options = options;
@@ -405,6 +408,7 @@ export class CacheCore {
       );
     }
     let remote: Promise<boolean> | undefined;
+    let notice: Promise<unknown> | undefined;
     if (l3 !== undefined) {
       remote = l3.set(key, bytes!, Math.min(l3.ttlMs, life)).then((ok) => {
         if (ok) {
@@ -418,13 +422,17 @@ export class CacheCore {
         }
         return ok;
       });
+      const written = remote;
+      this.#writeBacks.set(key, written);
+      void written.finally(() => {
+        if (this.#writeBacks.get(key) === written) this.#writeBacks.delete(key);
+      });
       // The notice follows the Redis write (others re-read Redis) and never delays the caller; when
       // the write missed Redis, its replay sends the notice instead.
-      this.#inBackground(
-        remote.then((ok) =>
-          ok && this.bus !== undefined ? this.publish({ kind: 'set', target: key }) : undefined,
-        ),
+      notice = remote.then((ok) =>
+        ok && this.bus !== undefined ? this.publish({ kind: 'set', target: key }) : undefined,
       );
+      this.#inBackground(notice);
     }
     const explicit = spec.reason === 'set' || spec.reason === 'warm';
     if (pending.length > 0) await Promise.all(pending);
@@ -438,8 +446,18 @@ export class CacheCore {
         reason: spec.reason,
       });
     }
-    if (remote !== undefined && explicit) await remote;
+    if (remote !== undefined && explicit) {
+      // Wait for the Redis write, then for the notice only within what is left of the same
+      // deadline: normally other instances have the notice when `set` returns.
+      await remote;
+      await this.#within(notice, now);
+    }
     return entry;
+  }
+
+  /** The Redis write of `key` still in flight, if any. */
+  writeBack(key: string): Promise<unknown> | undefined {
+    return this.#writeBacks.get(key);
   }
 
   /**
@@ -522,13 +540,14 @@ export class CacheCore {
     counters.deletes++;
     if (ch.delete.hasSubscribers) ch.delete.publish({ namespace: eventNs, kind: 'key', target: key });
     // A delete that missed Redis sends its notice when it is replayed.
-    if (reached) this.#notify({ kind: 'delete', target: key });
+    if (reached) await this.#notify({ kind: 'delete', target: key }, at);
     return existed;
   }
 
   /** Deletes every key starting with `prefix` (`''`: everything) from every tier. */
   async removePrefix(prefix: string, eventNs: string): Promise<void> {
-    this.#touchFloor = Math.max(this.#touchFloor, this.stamp());
+    const startedAt = this.stamp();
+    this.#touchFloor = Math.max(this.#touchFloor, startedAt);
     this.l1?.deletePrefix(prefix);
     if (this.l2 !== undefined) {
       try {
@@ -552,7 +571,8 @@ export class CacheCore {
           : { namespace: eventNs, kind: 'prefix', target: prefix },
       );
     }
-    if (reached) this.#notify(prefix === '' ? { kind: 'clear' } : { kind: 'prefix', target: prefix });
+    if (reached)
+      await this.#notify(prefix === '' ? { kind: 'clear' } : { kind: 'prefix', target: prefix }, startedAt);
   }
 
   /** Records the invalidation of `tags` locally, in Redis (for other instances' reads) and on the bus. */
@@ -565,12 +585,25 @@ export class CacheCore {
       this.#pending.addTags(tags, at); // replayed (with its notice) when Redis returns
     }
     if (ch.invalidate.hasSubscribers) ch.invalidate.publish({ namespace: eventNs, tags });
-    if (reached) this.#notify({ kind: 'tags', tags: [...tags], at });
+    if (reached) await this.#notify({ kind: 'tags', tags: [...tags], at }, at);
   }
 
-  /** Sends a bus notice in the background (the call does not wait for it); a failed one is replayed. */
-  #notify(message: BusMessage): void {
-    if (this.bus !== undefined) this.#inBackground(this.publish(message));
+  /**
+   * Sends a bus notice in the background (a failed one is replayed); the caller waits for it at most
+   * what is left of its one Redis deadline since `startedAt`.
+   */
+  async #notify(message: BusMessage, startedAt: number): Promise<void> {
+    if (this.bus === undefined) return;
+    const sent = this.publish(message);
+    this.#inBackground(sent);
+    await this.#within(sent, startedAt);
+  }
+
+  /** Waits for `task` at most until one `commandTimeoutMs` has passed since `startedAt`. */
+  async #within(task: Promise<unknown> | undefined, startedAt: number): Promise<void> {
+    if (task === undefined || this.l3 === undefined) return;
+    const left = this.l3.commandTimeoutMs - (this.clock.now() - startedAt);
+    if (left > 0) await withSoftTimeout(task, left, this.clock);
   }
 
   // ---------------------------------------------------------------- bus and re-sync

@@ -233,6 +233,7 @@ export class RedisTier {
         this.#probing = false;
         if (this.#closed || this.#healthy) return;
         this.#healthy = true;
+        for (const finish of [...this.#waiters]) finish(true);
         this.#onReconnect(false);
       },
       () => again(),

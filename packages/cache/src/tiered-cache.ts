@@ -362,15 +362,20 @@ export class TieredCache implements Cache {
           }
           return await this.#runFactory(full, key, factory, o, stale, signal, out);
         } finally {
-          // A factory that outlived its soft timeout keeps the lock until its value lands, so other
-          // instances wait for it instead of running the factory again (lockTtlMs still bounds it).
+          // The lock is released once the value is in Redis, so other instances find it instead of
+          // running the factory again: after the write-back (which runs in the background, so the
+          // caller does not wait for it), or after a factory that outlived its soft timeout has
+          // landed its value (lockTtlMs still bounds both).
           const background = out.background;
-          if (background === undefined) await l3.releaseLock(full, token);
-          else
-            void background.then(
-              () => l3.releaseLock(full, token),
-              () => l3.releaseLock(full, token),
-            );
+          const release = () => l3.releaseLock(full, token);
+          if (background !== undefined) {
+            const landed = () => core.writeBack(full);
+            void background.then(landed, landed).then(release, release);
+          } else {
+            const writeBack = core.writeBack(full);
+            if (writeBack === undefined) await release();
+            else void writeBack.then(release, release);
+          }
         }
       }
       if (core.clock.now() >= deadline) {
@@ -399,6 +404,8 @@ export class TieredCache implements Cache {
     fallBack = true,
   ): Promise<T> {
     const core = this.#core;
+    // A wait (lock, Redis) that ended because the cache closed must not start the factory.
+    if (core.closed) core.assertOpen();
     const startedAt = core.stamp();
     core.counters.factoryRuns++;
     const span = startFactorySpan(key, this.#eventNs);
@@ -615,8 +622,8 @@ export class TieredCache implements Cache {
 
   /**
    * Resolves true once Redis answers and the bus is subscribed (at once without L3), false if
-   * that takes longer than `timeoutMs` (default 5 s). The cache works before that; it just
-   * skips Redis until then.
+   * that takes longer than `timeoutMs` (default 5 s). Not needed before use: calls made before the
+   * first connection wait for it within their `l3.commandTimeoutMs`, then go on without Redis.
    * @throws {PerfConfigError} when `timeoutMs` is not a positive number of ms up to 2147483647.
    */
   ready(timeoutMs = 5_000): Promise<boolean> {
