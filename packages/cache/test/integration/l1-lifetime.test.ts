@@ -139,6 +139,10 @@ describe.skipIf(!(await redisAvailable()))(
       expect(await b.ready(5_000)).toBe(true);
       await a.set('k', 'old', { ttlMs: 60_000 });
       expect(await b.get('k')).toBe('old'); // in B's L1 and L2
+      await sleep(200);
+      const hits = b.stats().tiers.l1!.hits;
+      expect(await b.get('k')).toBe('old');
+      expect(b.stats().tiers.l1!.hits).toBe(hits + 1); // L1 keeps it while the bus is up, L2 behind it
       await admin.client('KILL', 'TYPE', 'pubsub');
       await a.set('k', 'new', { ttlMs: 60_000 });
       const changedAt = Date.now();
