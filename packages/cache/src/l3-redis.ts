@@ -196,16 +196,17 @@ export class RedisTier {
     return !this.#closed && !this.#everReady && !this.#firstWaitOver;
   }
 
-  /** Resolves once the first `ready` comes (true) or the cache closes (false); the caller bounds it. */
-  #firstReady(): Promise<boolean> {
-    if (this.client.status === 'ready') return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const release = (ok: boolean) => {
-        this.#firstWaiters.delete(release);
-        resolve(ok);
-      };
-      this.#firstWaiters.add(release);
-    });
+  /**
+   * Calls `then` once the first `ready` comes (true) or the cache closes (false); returns how to
+   * stop waiting (a call whose deadline passed gives up its place).
+   */
+  #whenFirstReady(then: (ok: boolean) => void): () => void {
+    const release = (ok: boolean) => {
+      this.#firstWaiters.delete(release);
+      then(ok);
+    };
+    this.#firstWaiters.add(release);
+    return () => this.#firstWaiters.delete(release);
   }
 
   /** After a timeout: skip Redis until one PING answers (late answers count: Redis is back). */
@@ -290,7 +291,9 @@ export class RedisTier {
   /** Runs `command` within one deadline, which also covers waiting for the first connection. */
   #bounded<T>(operation: string, command: () => Promise<T>, waitFirst = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      let abandon: (() => void) | undefined;
       const ticket = this.#deadlines.track(() => {
+        abandon?.();
         const ms = this.commandTimeoutMs;
         reject(
           new PerfTimeoutError(
@@ -316,7 +319,7 @@ export class RedisTier {
         start();
         return;
       }
-      this.#firstReady().then((ok) => {
+      abandon = this.#whenFirstReady((ok) => {
         if (ticket.done) return; // the deadline passed first: the command is never sent
         if (ok && this.client.status === 'ready') start();
         else {
