@@ -372,9 +372,9 @@ export class CacheCore {
   /**
    * Writes through every tier. Encodes first, so a value that cannot be serialized is refused
    * before anything is written. Tier failures are counted, never thrown. An explicit `set`/`warm`
-   * waits for the Redis write (one deadline); a factory's value does not: its write-back runs in
-   * the background. The bus notice always does (it follows the Redis write). What fails is
-   * remembered and replayed when Redis answers again.
+   * waits for the Redis write and then for the bus notice, both within one `commandTimeoutMs`;
+   * a factory's value waits for neither (its write-back and notice run in the background). What
+   * fails is remembered and replayed when Redis answers again.
    * @throws {PerfSerializationError} when the value cannot be serialized.
    */
   async write(key: string, value: unknown, spec: WriteSpec, eventNs: string): Promise<CacheEntry> {
@@ -390,7 +390,8 @@ export class CacheCore {
     const bytes =
       l2 !== undefined || l3 !== undefined || l1?.needsSize ? encodeEntry(entry, this.serializer) : undefined;
     const counters = this.counters;
-    if (spec.reason === 'set' || spec.reason === 'warm') this.#touch(key, spec.createdAt);
+    const explicit = spec.reason === 'set' || spec.reason === 'warm';
+    if (explicit) this.#touch(key, spec.createdAt);
     if (l1 !== undefined) {
       l1.set(key, entry, Math.min(now + this.l1Ms(), staleUntil), bytes?.byteLength ?? 0);
       counters.l1.sets++;
@@ -418,7 +419,9 @@ export class CacheCore {
           if (!this.#pending.empty) void this.resync(); // Redis answers again
         } else {
           // Replayed when Redis answers (unless Redis then holds something newer; see RedisTier.replay).
-          this.#pending.addKey(key, spec.createdAt, true, bytes, staleUntil);
+          // A factory's value only while there is room: it can be produced again, so it never makes
+          // the replay overflow (which would drop the namespace in Redis).
+          this.#pending.addKey(key, spec.createdAt, true, bytes, staleUntil, !explicit);
         }
         return ok;
       });
@@ -427,14 +430,13 @@ export class CacheCore {
       void written.finally(() => {
         if (this.#writeBacks.get(key) === written) this.#writeBacks.delete(key);
       });
-      // The notice follows the Redis write (others re-read Redis) and never delays the caller; when
-      // the write missed Redis, its replay sends the notice instead.
+      // The notice follows the Redis write (others then re-read Redis); when the write missed Redis,
+      // its replay sends the notice instead.
       notice = remote.then((ok) =>
         ok && this.bus !== undefined ? this.publish({ kind: 'set', target: key }) : undefined,
       );
       this.#inBackground(notice);
     }
-    const explicit = spec.reason === 'set' || spec.reason === 'warm';
     if (pending.length > 0) await Promise.all(pending);
     counters.sets++;
     if (ch.set.hasSubscribers) {

@@ -8,9 +8,8 @@ export interface PendingKey {
   /** Stamp of the operation that missed Redis. */
   at: number;
   /**
-   * True for an explicit `set`/`warm`, which is written back from the local copy. A value a
-   * factory produced is never written back (it can be produced again, and an old one could
-   * overwrite a newer write): its key is only deleted, if Redis holds nothing newer.
+   * True for a write (`set`, `warm`, or a factory's value), which is written back from its kept bytes
+   * (or the local copy); false for a delete. A replay only lands if Redis holds nothing newer.
    */
   rewrite: boolean;
   /** The encoded entry of an explicit write, kept so the replay does not depend on L1/L2 still holding it. */
@@ -65,9 +64,18 @@ export class PendingSync {
    * `rewrite`: the value may be written back (an explicit set, whose `bytes` are kept until
    * `until`); otherwise it is only deleted.
    */
-  addKey(key: string, at: number, rewrite: boolean, bytes?: Uint8Array, until?: number): void {
+  addKey(
+    key: string,
+    at: number,
+    rewrite: boolean,
+    bytes?: Uint8Array,
+    until?: number,
+    /** A factory's value: replayed when there is room, silently skipped when not (it can be produced again). */
+    optional = false,
+  ): void {
     const known = this.keys.get(key);
     if (known !== undefined && known.at > at) return;
+    if (known === undefined && optional && this.size >= this.#max) return;
     if (known !== undefined || this.#room()) this.keys.set(key, { at, rewrite, bytes, until });
   }
 
