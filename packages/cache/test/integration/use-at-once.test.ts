@@ -104,7 +104,8 @@ describe.skipIf(!(await redisAvailable()))('constructed and used at once (real R
     servers.push(server);
     const namespace = ns();
     const a = createCache({ namespace, l3: { redis: server.url, commandTimeoutMs: 200 } });
-    open.push(a);
+    const b = createCache({ namespace, l3: { redis: server.url, commandTimeoutMs: 200 } });
+    open.push(a, b);
     const started = Date.now();
     await a.set('written', 'during', { ttlMs: 60_000 });
     // The first call waited for the first connection at most one commandTimeoutMs, then degraded.
@@ -114,6 +115,9 @@ describe.skipIf(!(await redisAvailable()))('constructed and used at once (real R
     expect(Date.now() - next).toBeLessThan(100); // later calls skip Redis at once until it comes
     expect(await a.getOrSet('made', () => 'by-factory', { ttlMs: 60_000 })).toBe('by-factory');
     await a.invalidateTags(['t']);
+    // lock: true without Redis degrades to a local factory run (nothing thrown, nothing lost).
+    expect(await b.getOrSet('locked', () => 'local', { ttlMs: 60_000, lock: true })).toBe('local');
+    expect(await b.get('written')).toBeUndefined(); // B cannot see A's write yet
 
     await server.start();
     await waitFor(() => a.stats().resyncs > 0, 10_000);
@@ -121,6 +125,12 @@ describe.skipIf(!(await redisAvailable()))('constructed and used at once (real R
     expect(await reader.get('written')).toBe('during');
     expect(await reader.get('made')).toBe('by-factory');
     expect(await reader.get('also')).toBeUndefined(); // its tag was invalidated after it was written
+    expect(await reader.get('locked')).toBe('local');
+    // B, constructed before Redis existed, now reads A's replayed write (its bus is up once subscribed).
+    await waitFor(async () => (await b.get('written')) === 'during', 5_000);
+    await waitFor(() => b.ready(100), 5_000);
+    await a.set('written', 'after', { ttlMs: 60_000 });
+    await waitFor(async () => (await b.get('written')) === 'after', 1_000);
   }, 30_000);
 
   it('Redis not answering at the first connection (frozen): deletes, prefix deletes and tags made meanwhile are replayed on the first ready', async () => {
