@@ -52,6 +52,8 @@ const MAX_TOUCHED = 10_000;
  * yet subscribed, or no bus with a tier other instances write to.
  */
 export const SHORT_L1_MS = 100;
+/** How soon a re-sync that failed part-way is tried again on an answered call (see `#resyncSoon`). */
+const RESYNC_RETRY_MS = 1_000;
 /** Missed writes replayed at once after an outage. */
 const REPLAY_CHUNK = 64;
 /** Most background refreshes (eager or soft-timeout) in flight at once. */
@@ -86,6 +88,8 @@ export class CacheCore {
   /** What Redis missed (failed writes, deletes, prefix deletes, tag times); L3 is not read for those keys until re-synced. */
   readonly #pending: PendingSync;
   #resyncing: Promise<void> | undefined;
+  /** When the last re-sync failed part-way (−Infinity after a complete one). */
+  #resyncFailedAt = Number.NEGATIVE_INFINITY;
   /** The Deduplicator the cache created (closed with it), when none was given. */
   readonly #ownDedup: DedupDeduplicator | undefined;
   /** L1 lifetime while the bus keeps L1 coherent (or nothing else can change the data). */
@@ -300,7 +304,7 @@ export class CacheCore {
       const readAt = this.stamp();
       const raw = await l3.get(key);
       if (raw !== UNAVAILABLE) {
-        if (!this.#pending.empty) void this.resync(); // Redis answers again
+        if (!this.#pending.empty) this.#resyncSoon(); // Redis answers again
         if (raw !== null) {
           const e = this.#decode(raw, 'l3', key);
           if (e !== undefined && (await this.#tagsValidInRedis(e))) {
@@ -416,7 +420,7 @@ export class CacheCore {
           counters.l3.sets++;
           const known = this.#pending.keys.get(key);
           if (known !== undefined && known.at <= spec.createdAt) this.#pending.keys.delete(key);
-          if (!this.#pending.empty) void this.resync(); // Redis answers again
+          if (!this.#pending.empty) this.#resyncSoon(); // Redis answers again
         } else {
           // Replayed when Redis answers (unless Redis then holds something newer; see RedisTier.replay).
           // A factory's value only while there is room: it can be produced again, so it never makes
@@ -721,8 +725,22 @@ export class CacheCore {
     }
     // 3. Replay into Redis; a write only lands if Redis holds nothing newer (see RedisTier.replay).
     const l3 = this.l3;
-    if (l3 !== undefined && !(await this.#replay(l3, keys))) return; // still down: the next reconnect tries again
+    if (l3 !== undefined && !(await this.#replay(l3, keys))) {
+      this.#resyncFailedAt = this.clock.now(); // still failing: the next reconnect (or a later answer) tries again
+      return;
+    }
+    this.#resyncFailedAt = Number.NEGATIVE_INFINITY;
     this.counters.resyncs++;
+  }
+
+  /**
+   * A re-sync because a Redis call answered while something is pending. After a re-sync that failed
+   * part-way (e.g. Redis refuses PUBLISH), the next such try waits a second, so a lasting failure
+   * does not re-sync (and drop L1) on every call. Reconnects and re-subscriptions always re-sync.
+   */
+  #resyncSoon(): void {
+    if (this.clock.now() - this.#resyncFailedAt < RESYNC_RETRY_MS) return;
+    void this.resync();
   }
 
   /** Replays what Redis missed; false when Redis failed again part-way. */
