@@ -788,9 +788,10 @@ export class CacheCore {
       for (const { key, at } of chunk) {
         // (a write that missed Redis again during the replay has a newer stamp and stays pending)
         if ((pending.keys.get(key)?.at ?? 0) <= at) pending.keys.delete(key);
-        // Others drop copies older than the replayed write or delete (its own notice never went out).
-        await this.publish({ kind: 'delete', target: key });
       }
+      // Others drop copies older than the replayed writes and deletes (their own notices never went
+      // out); one round trip per chunk, like the replay itself.
+      await Promise.all(chunk.map(({ key }) => this.publish({ kind: 'delete', target: key })));
     }
     return true;
   }
