@@ -2,7 +2,7 @@
  * WORKLOADS.md "chat-history": 10,000 conversations, Zipf s = 1.1 popularity (seed 42); 90%
  * reads of a conversation's last 50 messages through getOrSet, 10% writes of one message that
  * update the history key in place (write-through set) before returning. First 10,000 operations
- * are warm-up. Runs L1 + L2, plus L3 on Redis when one answers (own key prefix, deleted after).
+ * are warm-up. Runs the default tiers (L1; L2 off), plus L3 on Redis when one answers (own key prefix, deleted after).
  * A stale read is a read missing a message whose write had already returned: must be 0.
  */
 import { randomBytes } from 'node:crypto';
@@ -132,7 +132,7 @@ async function run(warmFirst: boolean): Promise<void> {
   const hits = end.hits - statsAtWarmup.hits;
   const misses = end.misses - statsAtWarmup.misses;
   console.log(
-    `\nchat-history (${warmFirst ? 'cache warmed with warm() first' : 'cold start'}): ${MEASURED.toLocaleString('en-US')} ops after ${WARMUP.toLocaleString('en-US')} warm-up ops, tiers L1 + L2${withRedis ? ' + L3 (Redis)' : ' (no Redis answered)'}`,
+    `\nchat-history (${warmFirst ? 'cache warmed with warm() first' : 'cold start'}): ${MEASURED.toLocaleString('en-US')} ops after ${WARMUP.toLocaleString('en-US')} warm-up ops, tiers L1${withRedis ? ' + L3 (Redis) + bus' : ' (no Redis answered)'}`,
   );
   console.log(`  reads ${reads}, writes ${writes}`);
   console.log(`  hit ratio overall ${((100 * hits) / Math.max(1, hits + misses)).toFixed(2)}%`);

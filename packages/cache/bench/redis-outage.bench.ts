@@ -1,7 +1,7 @@
 /**
  * WORKLOADS.md "redis-outage", compressed in time to fit the benchmark budget: the chat-history
  * workload (Zipf s = 1.1 over 10,000 conversations, seed 42, 10% writes that update the history in
- * place) on two instances sharing a private redis-server (port 6394, no persistence), which is
+ * place) on two instances sharing a private redis-server (a free port, no persistence), which is
  * killed at t = 2 s and restarted at t = 4 s; the run ends at t = 7 s. Instance A does the
  * workload; instance B reads each conversation A touched. Reports failed requests, lost writes,
  * stale reads after recovery and the time to re-sync.
@@ -10,8 +10,9 @@ import { performance } from 'node:perf_hooks';
 import { PrivateRedis } from '../../../tooling/redis.js';
 import { chatHistoryWorkload } from '../../../tooling/workloads.js';
 import { createCache } from '../src/index.js';
+import { freePort } from '../test/support/free-port.js';
 
-const PORT = 6394;
+const PORT = await freePort();
 
 const workload = chatHistoryWorkload();
 

@@ -47,8 +47,14 @@ export class CacheBus {
   readonly #subscriber: Redis | Cluster;
   readonly #onMessage: (message: BusMessage) => void;
   readonly #onInvalid: () => void;
-  readonly #subscribed: Promise<boolean>;
+  readonly #onError: (error: unknown) => void;
+  readonly #onSubscribed: (first: boolean) => void;
+  readonly #onDown: () => void;
   #closed = false;
+  #subscribed = false;
+  #everSubscribed = false;
+  /** Callers of `ready()` waiting for the subscription. */
+  readonly #waiters = new Set<(ok: boolean) => void>();
   readonly #listener = (channel: string, raw: string) => {
     if (channel !== this.channel) return;
     const message = parseBusMessage(raw);
@@ -67,33 +73,55 @@ export class CacheBus {
     onMessage: (message: BusMessage) => void;
     onInvalid: () => void;
     onError: (error: unknown) => void;
-    onReconnect: () => void;
+    /**
+     * The subscription is active: the first time (`first`) or again after it was lost. Messages
+     * sent before it were not received, so the cache drops what they may have invalidated.
+     */
+    onSubscribed: (first: boolean) => void;
+    /** The subscription was lost (connection closed, e.g. `CLIENT KILL TYPE pubsub`). */
+    onDown: () => void;
   }) {
     this.channel = `perf-cache:bus:${options.namespace}`;
     this.#id = options.instanceId;
     this.#onMessage = options.onMessage;
     this.#onInvalid = options.onInvalid;
+    this.#onError = options.onError;
+    this.#onSubscribed = options.onSubscribed;
+    this.#onDown = options.onDown;
     this.#subscriber = options.client.duplicate();
-    let wasDown = false;
     this.#subscriber.on('error', options.onError);
     this.#subscriber.on('close', () => {
-      wasDown = true;
+      if (!this.#subscribed) return;
+      this.#subscribed = false;
+      if (!this.#closed) this.#onDown();
     });
-    this.#subscriber.on('ready', () => {
-      // Messages sent while the subscriber was away are lost: the cache re-syncs.
-      if (wasDown && !this.#closed) {
-        wasDown = false;
-        options.onReconnect();
-      }
-    });
+    // Subscribes on every `ready` (ioredis also re-subscribes on its own; a second SUBSCRIBE is
+    // harmless), and counts as subscribed only once Redis confirmed it.
+    this.#subscriber.on('ready', this.#subscribe);
     this.#subscriber.on('message', this.#listener);
-    this.#subscribed = this.#subscriber.subscribe(this.channel).then(
-      () => true,
-      (error: unknown) => {
-        options.onError(error);
-        return false;
+    if (this.#subscriber.status === 'wait') {
+      this.#subscriber.connect().catch((error: unknown) => options.onError(error));
+    }
+  }
+
+  readonly #subscribe = (): void => {
+    if (this.#closed) return;
+    this.#subscriber.subscribe(this.channel).then(
+      () => {
+        if (this.#closed || this.#subscribed || this.#subscriber.status !== 'ready') return;
+        this.#subscribed = true;
+        const first = !this.#everSubscribed;
+        this.#everSubscribed = true;
+        for (const release of [...this.#waiters]) release(true);
+        this.#onSubscribed(first);
       },
+      (error: unknown) => this.#onError(error),
     );
+  };
+
+  /** True while the subscription is active: invalidations from other instances arrive. */
+  get subscribed(): boolean {
+    return this.#subscribed;
   }
 
   /** The wire form of `message` from this instance. */
@@ -101,15 +129,29 @@ export class CacheBus {
     return JSON.stringify({ from: this.#id, ...message });
   }
 
-  /** Resolves true once the subscription is active, false if subscribing failed. */
-  ready(): Promise<boolean> {
-    return this.#subscribed;
+  /** Resolves true once the subscription is active, false if not within `timeoutMs` or on close. */
+  ready(timeoutMs: number): Promise<boolean> {
+    if (this.#subscribed) return Promise.resolve(true);
+    if (this.#closed) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const release = (ok: boolean) => {
+        clearTimeout(timer);
+        this.#waiters.delete(release);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => release(this.#subscribed), timeoutMs);
+      timer.unref();
+      this.#waiters.add(release);
+    });
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#subscribed = false;
+    for (const release of [...this.#waiters]) release(false);
     this.#subscriber.off('message', this.#listener);
+    this.#subscriber.off('ready', this.#subscribe);
     this.#subscriber.disconnect();
   }
 }

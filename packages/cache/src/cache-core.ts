@@ -14,6 +14,7 @@ import {
 } from '@perf/core';
 import { Deduplicator as DedupDeduplicator } from '@perf/dedup';
 import { type BusMessage, CacheBus } from './bus.js';
+import { withSoftTimeout } from './clock-waits.js';
 import { CacheEntry } from './entry.js';
 import { CorruptEntryError, decodeEntry, encodeEntry } from './envelope.js';
 import { MemoryTier } from './l1-memory.js';
@@ -46,6 +47,13 @@ export interface WriteSpec {
 
 /** Keys recently written or deleted, remembered so a factory that started earlier does not overwrite them. */
 const MAX_TOUCHED = 10_000;
+/**
+ * L1 lifetime (and the staleness bound) while no bus notice can reach this instance: bus down or not
+ * yet subscribed, or no bus with a tier other instances write to.
+ */
+export const SHORT_L1_MS = 100;
+/** How soon a re-sync that failed part-way is tried again on an answered call (see `#resyncSoon`). */
+const RESYNC_RETRY_MS = 1_000;
 /** Missed writes replayed at once after an outage. */
 const REPLAY_CHUNK = 64;
 /** Most background refreshes (eager or soft-timeout) in flight at once. */
@@ -80,8 +88,22 @@ export class CacheCore {
   /** What Redis missed (failed writes, deletes, prefix deletes, tag times); L3 is not read for those keys until re-synced. */
   readonly #pending: PendingSync;
   #resyncing: Promise<void> | undefined;
+  /** When the last re-sync failed part-way (−Infinity after a complete one). */
+  #resyncFailedAt = Number.NEGATIVE_INFINITY;
   /** The Deduplicator the cache created (closed with it), when none was given. */
   readonly #ownDedup: DedupDeduplicator | undefined;
+  /** L1 lifetime while the bus keeps L1 coherent (or nothing else can change the data). */
+  readonly #l1LongMs: number;
+  /** L1 lifetime while nothing tells this instance about other instances' writes: the staleness bound. */
+  readonly #l1ShortMs: number;
+  /** True when L1 (and an in-process L2) follow the bus: long while subscribed, short otherwise. */
+  readonly #followsBus: boolean;
+  /** L2 is the default in-process store (not a store shared with others or on disk). */
+  readonly #l2InProcess: boolean;
+  /** Redis write-backs and bus notices still running after the call that made them returned. */
+  readonly #background = new Set<Promise<unknown>>();
+  /** key → its Redis write still in flight (a lock holder releases the lock only once it landed). */
+  readonly #writeBacks = new Map<string, Promise<unknown>>();
 
   constructor(options: ResolvedOptions) {
     this.options = options;
@@ -100,14 +122,20 @@ export class CacheCore {
     } else {
       this.dedup = options.deduplicator;
     }
-    const lower = options.l2 !== false || options.l3 !== undefined;
+    this.#l2InProcess = options.l2 !== false && options.l2.store === undefined;
+    // Something other than this process can change what L1 holds: Redis, or an L2 store of yours.
+    const shared = options.l3 !== undefined || (options.l2 !== false && !this.#l2InProcess);
+    const userL1 = options.l1 === false ? undefined : options.l1.ttlMs;
+    this.#followsBus = options.l3 !== undefined && options.bus;
+    this.#l1LongMs = userL1 ?? (shared && !this.#followsBus ? SHORT_L1_MS : Number.POSITIVE_INFINITY);
+    this.#l1ShortMs = this.#followsBus ? Math.min(userL1 ?? SHORT_L1_MS, SHORT_L1_MS) : this.#l1LongMs;
     const tiers: CacheTier[] = [];
     if (options.l1 !== false) {
       tiers.push('l1');
       this.l1 = new MemoryTier({
         maxEntries: options.l1.maxEntries,
         maxBytes: options.l1.maxBytes,
-        ttlMs: options.l1.ttlMs ?? (lower ? 100 : Number.POSITIVE_INFINITY),
+        ttlMs: this.#l1LongMs,
       });
     }
     if (options.l2 !== false) {
@@ -130,7 +158,10 @@ export class CacheCore {
         clock: options.clock,
         breaker: options.circuitBreaker,
         onFailure: (operation, kind, error, key) => this.#onRedisFailure(operation, kind, error, key),
-        onReconnect: () => void this.resync(),
+        onReconnect: (first) => {
+          // On the first connection there is only something to do if calls made before it missed Redis.
+          if (!first || !this.#pending.empty) void this.resync();
+        },
       });
       if (options.bus) {
         this.bus = new CacheBus({
@@ -140,17 +171,54 @@ export class CacheCore {
           onMessage: (message) => this.#onBusMessage(message),
           onInvalid: () => this.reportError('bus', 'receive', 'corrupt', new Error('malformed bus message')),
           onError: (error) => this.reportError('bus', 'subscribe', 'unavailable', error),
-          onReconnect: () => void this.resync(),
+          onSubscribed: (first) => {
+            // Invalidations published before the subscription were missed: drop what they may have
+            // made stale (on a re-subscription, the full re-sync, which also replays what Redis missed).
+            if (first && this.#pending.empty) this.#dropLocal();
+            else void this.resync();
+          },
+          onDown: () => this.#dropLocal(),
         });
       }
     }
     this.tierNames = tiers;
     this.maxLifetimeMs = Math.max(
-      this.l1 && Number.isFinite(this.l1.ttlMs) ? this.l1.ttlMs : 0,
+      this.l1 && Number.isFinite(this.#l1LongMs) ? this.#l1LongMs : 0,
       this.l2?.ttlMs ?? 0,
       this.l3?.ttlMs ?? 0,
       options.defaultTtlMs + options.graceMs,
     );
+  }
+
+  /**
+   * How long a copy stored now may stay in L1: the long lifetime while the bus subscription is up
+   * (or when nothing else can change the data), the short one (the staleness bound) while it is not.
+   */
+  l1Ms(): number {
+    return this.#followsBus && !this.bus!.subscribed ? this.#l1ShortMs : this.#l1LongMs;
+  }
+
+  /** How long a copy stored now may stay in L2 (an in-process L2 follows the L1 rule). */
+  #l2Ms(life: number): number {
+    const l2 = this.l2!;
+    const ms = Math.min(l2.ttlMs, life);
+    const short = this.#l2InProcess && this.l3 !== undefined && !(this.#followsBus && this.bus!.subscribed);
+    return short ? Math.min(ms, SHORT_L1_MS) : ms;
+  }
+
+  /** Drops L1 and an in-process L2: they may hold copies an invalidation this instance missed made stale. */
+  #dropLocal(): void {
+    if (this.closed) return;
+    this.l1?.clear();
+    if (this.#l2InProcess) {
+      this.l2?.clear().catch((error: unknown) => this.reportError('l2', 'clear', 'other', error));
+    }
+  }
+
+  /** Keeps `task` (a Redis write-back or bus notice) running after its call returned; `close()` waits for it. */
+  #inBackground(task: Promise<unknown>): void {
+    this.#background.add(task);
+    void task.finally(() => this.#background.delete(task));
   }
 
   /** A strictly increasing time stamp: `clock.now()`, nudged forward when two calls share a millisecond. */
@@ -188,11 +256,13 @@ export class CacheCore {
     let now = this.clock.now();
     const l1 = this.l1;
     if (l1 !== undefined && !l3Only) {
-      const e = l1.get(key);
+      const i = l1.find(key);
+      const e = i < 0 ? undefined : l1.entryAt(i);
       if (e !== undefined) {
-        if (now >= e.l1Until || !this.tagsValid(e)) {
+        if (now >= l1.until[i]! || !this.tagsValid(e)) {
           l1.delete(key);
         } else if (now < e.expiresAt) {
+          l1.touch(i);
           counters.l1.hits++;
           if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: eventNs, key, tier: 'l1' });
           return { entry: e, fresh: true, tier: 'l1' };
@@ -234,7 +304,7 @@ export class CacheCore {
       const readAt = this.stamp();
       const raw = await l3.get(key);
       if (raw !== UNAVAILABLE) {
-        if (!this.#pending.empty) void this.resync(); // Redis answers again
+        if (!this.#pending.empty) this.#resyncSoon(); // Redis answers again
         if (raw !== null) {
           const e = this.#decode(raw, 'l3', key);
           if (e !== undefined && (await this.#tagsValidInRedis(e))) {
@@ -286,7 +356,7 @@ export class CacheCore {
   #backfillL1(key: string, entry: CacheEntry, now: number, raw: unknown): void {
     const l1 = this.l1;
     if (l1 === undefined) return;
-    l1.set(key, entry, Math.min(now + l1.ttlMs, entry.staleUntil), (raw as Uint8Array).byteLength ?? 0);
+    l1.set(key, entry, Math.min(now + this.l1Ms(), entry.staleUntil), (raw as Uint8Array).byteLength ?? 0);
     this.counters.l1.sets++;
   }
 
@@ -294,7 +364,7 @@ export class CacheCore {
     const l2 = this.l2;
     if (l2 === undefined) return;
     try {
-      await l2.set(key, raw, Math.min(l2.ttlMs, entry.staleUntil - now));
+      await l2.set(key, raw, this.#l2Ms(entry.staleUntil - now));
       this.counters.l2.sets++;
     } catch (error) {
       this.reportError('l2', 'set', 'other', error, key);
@@ -305,7 +375,10 @@ export class CacheCore {
 
   /**
    * Writes through every tier. Encodes first, so a value that cannot be serialized is refused
-   * before anything is written. Tier failures are counted, never thrown.
+   * before anything is written. Tier failures are counted, never thrown. An explicit `set`/`warm`
+   * waits for the Redis write and then for the bus notice, both within one `commandTimeoutMs`;
+   * a factory's value waits for neither (its write-back and notice run in the background). What
+   * fails is remembered and replayed when Redis answers again.
    * @throws {PerfSerializationError} when the value cannot be serialized.
    */
   async write(key: string, value: unknown, spec: WriteSpec, eventNs: string): Promise<CacheEntry> {
@@ -321,16 +394,17 @@ export class CacheCore {
     const bytes =
       l2 !== undefined || l3 !== undefined || l1?.needsSize ? encodeEntry(entry, this.serializer) : undefined;
     const counters = this.counters;
-    if (spec.reason === 'set' || spec.reason === 'warm') this.#touch(key, spec.createdAt);
+    const explicit = spec.reason === 'set' || spec.reason === 'warm';
+    if (explicit) this.#touch(key, spec.createdAt);
     if (l1 !== undefined) {
-      l1.set(key, entry, Math.min(now + l1.ttlMs, staleUntil), bytes?.byteLength ?? 0);
+      l1.set(key, entry, Math.min(now + this.l1Ms(), staleUntil), bytes?.byteLength ?? 0);
       counters.l1.sets++;
     }
     const life = staleUntil - now;
     const pending: Promise<unknown>[] = [];
     if (l2 !== undefined) {
       pending.push(
-        l2.set(key, bytes!, Math.min(l2.ttlMs, life)).then(
+        l2.set(key, bytes!, this.#l2Ms(life)).then(
           () => {
             counters.l2.sets++;
           },
@@ -338,20 +412,34 @@ export class CacheCore {
         ),
       );
     }
+    let remote: Promise<boolean> | undefined;
+    let notice: Promise<unknown> | undefined;
     if (l3 !== undefined) {
-      pending.push(
-        l3.set(key, bytes!, Math.min(l3.ttlMs, life)).then((ok) => {
-          if (ok) {
-            counters.l3.sets++;
-            this.#pending.keys.delete(key);
-            if (!this.#pending.empty) void this.resync(); // Redis answers again
-          } else if (spec.reason === 'set' || spec.reason === 'warm') {
-            // An explicit write Redis missed is replayed later. A factory's value that missed Redis
-            // leaves Redis no staler than it was, so it is not tracked.
-            this.#pending.addKey(key, spec.createdAt, true, bytes, staleUntil);
-          }
-        }),
+      remote = l3.set(key, bytes!, Math.min(l3.ttlMs, life)).then((ok) => {
+        if (ok) {
+          counters.l3.sets++;
+          const known = this.#pending.keys.get(key);
+          if (known !== undefined && known.at <= spec.createdAt) this.#pending.keys.delete(key);
+          if (!this.#pending.empty) this.#resyncSoon(); // Redis answers again
+        } else {
+          // Replayed when Redis answers (unless Redis then holds something newer; see RedisTier.replay).
+          // A factory's value only while there is room: it can be produced again, so it never makes
+          // the replay overflow (which would drop the namespace in Redis).
+          this.#pending.addKey(key, spec.createdAt, true, bytes, staleUntil, !explicit);
+        }
+        return ok;
+      });
+      const written = remote;
+      this.#writeBacks.set(key, written);
+      void written.finally(() => {
+        if (this.#writeBacks.get(key) === written) this.#writeBacks.delete(key);
+      });
+      // The notice follows the Redis write (others then re-read Redis); when the write missed Redis,
+      // its replay sends the notice instead.
+      notice = remote.then((ok) =>
+        ok && this.bus !== undefined ? this.publish({ kind: 'set', target: key }) : undefined,
       );
+      this.#inBackground(notice);
     }
     if (pending.length > 0) await Promise.all(pending);
     counters.sets++;
@@ -364,8 +452,18 @@ export class CacheCore {
         reason: spec.reason,
       });
     }
-    await this.publish({ kind: 'set', target: key });
+    if (remote !== undefined && explicit) {
+      // Wait for the Redis write, then for the notice only within what is left of the same
+      // deadline: normally other instances have the notice when `set` returns.
+      await remote;
+      await this.#within(notice, now);
+    }
     return entry;
+  }
+
+  /** The Redis write of `key` still in flight, if any. */
+  writeBack(key: string): Promise<unknown> | undefined {
+    return this.#writeBacks.get(key);
   }
 
   /**
@@ -413,6 +511,7 @@ export class CacheCore {
       counters.l1.deletes++;
     }
     const pending: Promise<unknown>[] = [];
+    let reached = this.l3 === undefined;
     if (this.l2 !== undefined) {
       pending.push(
         this.l2.delete(key).then(
@@ -432,7 +531,9 @@ export class CacheCore {
           if (had === UNAVAILABLE) {
             this.#markPending(key, at, false);
           } else {
-            this.#pending.keys.delete(key);
+            reached = true;
+            const known = this.#pending.keys.get(key);
+            if (known !== undefined && known.at <= at) this.#pending.keys.delete(key);
             if (had) {
               existed = true;
               counters.l3.deletes++;
@@ -444,13 +545,15 @@ export class CacheCore {
     if (pending.length > 0) await Promise.all(pending);
     counters.deletes++;
     if (ch.delete.hasSubscribers) ch.delete.publish({ namespace: eventNs, kind: 'key', target: key });
-    await this.publish({ kind: 'delete', target: key });
+    // A delete that missed Redis sends its notice when it is replayed.
+    if (reached) await this.#notify({ kind: 'delete', target: key }, at);
     return existed;
   }
 
   /** Deletes every key starting with `prefix` (`''`: everything) from every tier. */
   async removePrefix(prefix: string, eventNs: string): Promise<void> {
-    this.#touchFloor = Math.max(this.#touchFloor, this.stamp());
+    const startedAt = this.stamp();
+    this.#touchFloor = Math.max(this.#touchFloor, startedAt);
     this.l1?.deletePrefix(prefix);
     if (this.l2 !== undefined) {
       try {
@@ -459,11 +562,12 @@ export class CacheCore {
         this.reportError('l2', prefix === '' ? 'clear' : 'deleteByPrefix', 'other', error);
       }
     }
+    let reached = true;
     if (this.l3 !== undefined) {
       // Writes that missed Redis before this delete must not be replayed after it.
       this.#pending.demote(prefix, true);
-      const ok = await this.l3.deletePrefix(prefix);
-      if (!ok) this.#pending.addPrefix(prefix); // replayed when Redis returns
+      reached = await this.l3.deletePrefix(prefix);
+      if (!reached) this.#pending.addPrefix(prefix); // replayed (with its notice) when Redis returns
     }
     this.counters.deletes++;
     if (ch.delete.hasSubscribers) {
@@ -473,31 +577,59 @@ export class CacheCore {
           : { namespace: eventNs, kind: 'prefix', target: prefix },
       );
     }
-    await this.publish(prefix === '' ? { kind: 'clear' } : { kind: 'prefix', target: prefix });
+    if (reached)
+      await this.#notify(prefix === '' ? { kind: 'clear' } : { kind: 'prefix', target: prefix }, startedAt);
   }
 
   /** Records the invalidation of `tags` locally, in Redis (for other instances' reads) and on the bus. */
   async invalidateTags(tags: readonly string[], eventNs: string): Promise<void> {
     const at = this.stamp();
     for (const tag of tags) this.tags.invalidate(tag, at);
+    let reached = true;
     if (this.l3 !== undefined && !(await this.l3.invalidateTags(tags, at, this.maxLifetimeMs))) {
-      this.#pending.addTags(tags, at); // replayed when Redis returns
+      reached = false;
+      this.#pending.addTags(tags, at); // replayed (with its notice) when Redis returns
     }
     if (ch.invalidate.hasSubscribers) ch.invalidate.publish({ namespace: eventNs, tags });
-    await this.publish({ kind: 'tags', tags: [...tags], at });
+    if (reached) await this.#notify({ kind: 'tags', tags: [...tags], at }, at);
+  }
+
+  /**
+   * Sends a bus notice in the background (a failed one is replayed); the caller waits for it at most
+   * what is left of its one Redis deadline since `startedAt`.
+   */
+  async #notify(message: BusMessage, startedAt: number): Promise<void> {
+    if (this.bus === undefined) return;
+    const sent = this.publish(message);
+    this.#inBackground(sent);
+    await this.#within(sent, startedAt);
+  }
+
+  /** Waits for `task` at most until one `commandTimeoutMs` has passed since `startedAt`. */
+  async #within(task: Promise<unknown> | undefined, startedAt: number): Promise<void> {
+    if (task === undefined || this.l3 === undefined) return;
+    const left = this.l3.commandTimeoutMs - (this.clock.now() - startedAt);
+    if (left > 0) await withSoftTimeout(task, left, this.clock);
   }
 
   // ---------------------------------------------------------------- bus and re-sync
 
-  /** Sends `message` to other instances (no-op without a bus); failures are counted. */
-  async publish(message: BusMessage): Promise<void> {
+  /**
+   * Sends `message` to other instances (no-op without a bus); resolves false when it failed, and
+   * then it is remembered and sent again when Redis answers (others may hold copies it invalidates).
+   */
+  async publish(message: BusMessage): Promise<boolean> {
     const bus = this.bus;
-    if (bus === undefined || this.l3 === undefined) return;
+    if (bus === undefined || this.l3 === undefined) return true;
     const sent = await this.l3.publish(bus.channel, bus.encode(message));
-    if (sent === UNAVAILABLE) return;
+    if (sent === UNAVAILABLE) {
+      if (!this.closed) this.#pending.addNotice(message);
+      return false;
+    }
     this.counters.busMessagesSent++;
     if (ch.bus.hasSubscribers)
       ch.bus.publish({ namespace: this.namespace, direction: 'sent', kind: message.kind });
+    return true;
   }
 
   #onBusMessage(message: BusMessage): void {
@@ -565,8 +697,10 @@ export class CacheCore {
       let bytes: Uint8Array | undefined;
       let createdAt = at;
       let until = 0;
-      const e = this.l1?.get(key);
-      if (e !== undefined && now < e.l1Until && now < e.staleUntil) {
+      const l1 = this.l1;
+      const i = l1 === undefined ? -1 : l1.find(key);
+      const e = i < 0 ? undefined : l1!.entryAt(i);
+      if (e !== undefined && now < l1!.until[i]! && now < e.staleUntil) {
         bytes = encodeEntry(e, this.serializer);
         createdAt = e.createdAt;
         until = e.staleUntil;
@@ -591,8 +725,22 @@ export class CacheCore {
     }
     // 3. Replay into Redis; a write only lands if Redis holds nothing newer (see RedisTier.replay).
     const l3 = this.l3;
-    if (l3 !== undefined && !(await this.#replay(l3, keys))) return; // still down: the next reconnect tries again
+    if (l3 !== undefined && !(await this.#replay(l3, keys))) {
+      this.#resyncFailedAt = this.clock.now(); // still failing: the next reconnect (or a later answer) tries again
+      return;
+    }
+    this.#resyncFailedAt = Number.NEGATIVE_INFINITY;
     this.counters.resyncs++;
+  }
+
+  /**
+   * A re-sync because a Redis call answered while something is pending. After a re-sync that failed
+   * part-way (e.g. Redis refuses PUBLISH), the next such try waits a second, so a lasting failure
+   * does not re-sync (and drop L1) on every call. Reconnects and re-subscriptions always re-sync.
+   */
+  #resyncSoon(): void {
+    if (this.clock.now() - this.#resyncFailedAt < RESYNC_RETRY_MS) return;
+    void this.resync();
   }
 
   /** Replays what Redis missed; false when Redis failed again part-way. */
@@ -605,17 +753,28 @@ export class CacheCore {
       // Too much to replay one by one: drop the namespace in Redis instead.
       if (!(await l3.deletePrefix(''))) return false;
       pending.clear();
+      await this.publish({ kind: 'clear' });
       return true;
     }
     for (const prefix of [...pending.prefixes]) {
       if (!(await l3.deletePrefix(prefix))) return false;
       pending.prefixes.delete(prefix);
-      await this.publish({ kind: 'prefix', target: prefix });
+      if (!(await this.publish(prefix === '' ? { kind: 'clear' } : { kind: 'prefix', target: prefix })))
+        return false;
     }
     for (const [tag, at] of [...pending.tags]) {
       if (!(await l3.invalidateTags([tag], at, this.maxLifetimeMs))) return false;
       pending.tags.delete(tag);
-      await this.publish({ kind: 'tags', tags: [tag], at });
+      if (!(await this.publish({ kind: 'tags', tags: [tag], at }))) return false;
+    }
+    // Notices whose Redis change landed but whose publish failed.
+    if (pending.noticesOverflowed) {
+      pending.noticesOverflowed = false;
+      if (!(await this.publish({ kind: 'clear' }))) return false;
+    }
+    for (const [id, message] of [...pending.notices]) {
+      pending.notices.delete(id);
+      if (!(await this.publish(message))) return false;
     }
     // Replayed in parallel chunks (one round trip each on a pipelined connection).
     for (let i = 0; i < keys.length; i += REPLAY_CHUNK) {
@@ -626,13 +785,13 @@ export class CacheCore {
         ),
       );
       if (results.includes(false)) return false; // Redis failed again; a later replay deletes instead
-      for (const { key, at, bytes } of chunk) {
+      for (const { key, at } of chunk) {
         // (a write that missed Redis again during the replay has a newer stamp and stays pending)
         if ((pending.keys.get(key)?.at ?? 0) <= at) pending.keys.delete(key);
-        // Others drop copies older than the replayed write (a replayed delete needs no notice:
-        // they re-sync on their own reconnect, and dropped their copies when it was made).
-        if (bytes !== undefined) await this.publish({ kind: 'delete', target: key });
       }
+      // Others drop copies older than the replayed writes and deletes (their own notices never went
+      // out); one round trip per chunk, like the replay itself.
+      await Promise.all(chunk.map(({ key }) => this.publish({ kind: 'delete', target: key })));
     }
     return true;
   }
@@ -640,8 +799,11 @@ export class CacheCore {
   /** Resolves true once Redis (and the bus subscription) answer, false if not within `timeoutMs`. */
   async ready(timeoutMs: number): Promise<boolean> {
     if (this.l3 === undefined) return true;
+    const started = this.clock.now();
     if (!(await this.l3.waitReady(timeoutMs))) return false;
-    return this.bus === undefined ? true : this.bus.ready();
+    return this.bus === undefined
+      ? true
+      : this.bus.ready(Math.max(1, timeoutMs - (this.clock.now() - started)));
   }
 
   // ---------------------------------------------------------------- errors and close
@@ -683,6 +845,8 @@ export class CacheCore {
     if (this.closed) return;
     this.closed = true;
     this.abort.abort(new PerfClosedError('The cache is closed'));
+    // Write-backs and notices still running are bounded by commandTimeoutMs; let them land.
+    if (this.#background.size > 0) await Promise.allSettled([...this.#background]);
     this.bus?.close();
     await this.l3?.close();
     this.l2?.close();

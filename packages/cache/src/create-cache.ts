@@ -4,7 +4,7 @@ import { type CreateCacheOptions, resolveOptions } from './options.js';
 import { TieredCache } from './tiered-cache.js';
 
 /**
- * Creates a multi-tier cache: L1 memory (lru-cache) → L2 Keyv → L3 Redis (ioredis), each optional.
+ * Creates a multi-tier cache: L1 memory (a compact LRU) → L2 Keyv → L3 Redis (ioredis), each optional.
  * With no `l3` it is a complete in-process cache; nothing needs Redis to work.
  *
  * @example

@@ -1,6 +1,6 @@
 /**
- * One cached value with the times that govern it. The same object lives in L1; L2 and L3 hold
- * it encoded by `encodeEntry` (see envelope.ts).
+ * One cached value with the times that govern it. L1 stores its fields in slot arrays (see
+ * l1-memory.ts); L2 and L3 hold it encoded by `encodeEntry` (see envelope.ts).
  */
 export class CacheEntry<T = unknown> {
   /** When the value was produced (a stamp from the writer's clock); tags invalidated after it win. */
@@ -14,8 +14,6 @@ export class CacheEntry<T = unknown> {
   /** Tags the entry can be invalidated by, or undefined (the common, cheap case). */
   readonly tags: readonly string[] | undefined;
   readonly value: T;
-  /** How long this copy may stay in L1 (set when stored there). */
-  l1Until = 0;
 
   constructor(
     value: T,

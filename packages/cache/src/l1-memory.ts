@@ -1,35 +1,83 @@
-/** L1: in-process memory on lru-cache, bounded by entries and optionally by bytes. */
-import { LRUCache } from 'lru-cache';
-import type { CacheEntry } from './entry.js';
+/**
+ * L1: in-process memory, an LRU bounded by entries and optionally by bytes. Stored compactly, the
+ * way lru-cache stores its own entries: one `Map` from key to a slot number, and per slot the key,
+ * the value and the entry's times in parallel arrays (typed arrays for the numbers). No object is
+ * allocated per entry, so an entry costs little more than in a raw lru-cache (see
+ * bench/memory-per-entry.bench.ts). The arrays grow by doubling up to `maxEntries`.
+ */
+import { CacheEntry } from './entry.js';
+
+/** "No slot" in the linked list. */
+const NIL = -1;
+const FIRST_CAPACITY = 256;
 
 export class MemoryTier {
-  readonly #lru: LRUCache<string, CacheEntry>;
-  readonly #bytesBounded: boolean;
-  /** Longest an entry stays here; Infinity when L1 is the only tier and no ttlMs was given. */
+  /** Longest an entry stays here when the cache does not say otherwise (see CacheCore.l1Ms). */
   readonly ttlMs: number;
+  readonly #max: number;
+  readonly #maxBytes: number | undefined;
+  readonly #index = new Map<string, number>();
+  #capacity = 0;
+  /** Slots handed out so far (slots below this are in use or on the free list). */
+  #used = 0;
+  readonly #free: number[] = [];
+  /** Least recently used slot (evicted first) and most recently used one. */
+  #head = NIL;
+  #tail = NIL;
+  #bytes = 0;
+  #keys: Array<string | undefined> = [];
+  /** Per slot: the value, and the times that govern it (ms since epoch). Read directly on the hot path. */
+  values: unknown[] = [];
+  createdAt = new Float64Array(0);
+  expiresAt = new Float64Array(0);
+  staleUntil = new Float64Array(0);
+  /** How long this copy may stay in L1. */
+  until = new Float64Array(0);
+  /** Allocated only once an entry with eager refresh is stored; Infinity for the others. */
+  refreshAt: Float64Array | undefined;
+  tags: Array<readonly string[] | undefined> = [];
+  #next = new Int32Array(0);
+  #prev = new Int32Array(0);
+  #sizes: Uint32Array | undefined;
 
   constructor(options: { maxEntries: number; maxBytes: number | undefined; ttlMs: number }) {
     this.ttlMs = options.ttlMs;
-    this.#bytesBounded = options.maxBytes !== undefined;
-    this.#lru = new LRUCache<string, CacheEntry>(
-      options.maxBytes === undefined
-        ? { max: options.maxEntries }
-        : { max: options.maxEntries, maxSize: options.maxBytes, maxEntrySize: options.maxBytes },
-    );
+    this.#max = options.maxEntries;
+    this.#maxBytes = options.maxBytes;
+    this.#grow();
   }
 
   /** True when `set` needs the entry's size in bytes. */
   get needsSize(): boolean {
-    return this.#bytesBounded;
+    return this.#maxBytes !== undefined;
   }
 
   get size(): number {
-    return this.#lru.size;
+    return this.#index.size;
   }
 
-  /** The stored entry, fresh or not: the caller checks its times. */
-  get(key: string): CacheEntry | undefined {
-    return this.#lru.get(key);
+  /** The slot holding `key`, or -1. Does not count as a use (see `touch`). */
+  find(key: string): number {
+    return this.#index.get(key) ?? NIL;
+  }
+
+  /** Marks slot `i` most recently used. */
+  touch(i: number): void {
+    if (i === this.#tail) return;
+    this.#unlink(i);
+    this.#append(i);
+  }
+
+  /** The entry in slot `i` as an object (for the slower paths that hand it on). */
+  entryAt(i: number): CacheEntry {
+    return new CacheEntry(
+      this.values[i],
+      this.createdAt[i]!,
+      this.expiresAt[i]!,
+      this.staleUntil[i]!,
+      this.refreshAt === undefined ? Number.POSITIVE_INFINITY : this.refreshAt[i]!,
+      this.tags[i],
+    );
   }
 
   /**
@@ -37,33 +85,137 @@ export class MemoryTier {
    * larger than the whole bound is not kept (and any older copy is dropped).
    */
   set(key: string, entry: CacheEntry, until: number, bytes: number): void {
-    entry.l1Until = until;
-    if (this.#bytesBounded) {
-      this.#lru.set(key, entry, { size: Math.max(1, bytes) });
-      if (this.#lru.peek(key) !== entry) this.#lru.delete(key);
+    const maxBytes = this.#maxBytes;
+    const size = Math.max(1, bytes);
+    if (maxBytes !== undefined && size > maxBytes) {
+      this.delete(key);
+      return;
+    }
+    let i = this.#index.get(key);
+    if (i === undefined) {
+      if (this.#index.size >= this.#max) this.#remove(this.#head);
+      i = this.#slot();
+      this.#keys[i] = key;
+      this.#index.set(key, i);
+      this.#append(i);
     } else {
-      this.#lru.set(key, entry);
+      if (this.#sizes !== undefined) this.#bytes -= this.#sizes[i]!;
+      this.touch(i);
+    }
+    this.values[i] = entry.value;
+    this.createdAt[i] = entry.createdAt;
+    this.expiresAt[i] = entry.expiresAt;
+    this.staleUntil[i] = entry.staleUntil;
+    this.until[i] = until;
+    this.tags[i] = entry.tags;
+    const refreshAt = entry.refreshAt;
+    if (this.refreshAt !== undefined) this.refreshAt[i] = refreshAt;
+    else if (refreshAt !== Number.POSITIVE_INFINITY) {
+      this.refreshAt = new Float64Array(this.#capacity).fill(Number.POSITIVE_INFINITY);
+      this.refreshAt[i] = refreshAt;
+    }
+    if (maxBytes !== undefined) {
+      this.#sizes![i] = size;
+      this.#bytes += size;
+      while (this.#bytes > maxBytes && this.#head !== i) this.#remove(this.#head);
     }
   }
 
   delete(key: string): boolean {
-    return this.#lru.delete(key);
+    const i = this.#index.get(key);
+    if (i === undefined) return false;
+    this.#remove(i);
+    return true;
   }
 
   /** Drops every key starting with `prefix`; returns how many. Walks L1 only (bounded by maxEntries). */
   deletePrefix(prefix: string): number {
     if (prefix === '') {
-      const n = this.#lru.size;
-      this.#lru.clear();
+      const n = this.#index.size;
+      this.clear();
       return n;
     }
-    const doomed: string[] = [];
-    for (const key of this.#lru.keys()) if (key.startsWith(prefix)) doomed.push(key);
-    for (const key of doomed) this.#lru.delete(key);
+    const doomed: number[] = [];
+    for (const [key, i] of this.#index) if (key.startsWith(prefix)) doomed.push(i);
+    for (const i of doomed) this.#remove(i);
     return doomed.length;
   }
 
   clear(): void {
-    this.#lru.clear();
+    this.#index.clear();
+    this.#keys.fill(undefined);
+    this.values.fill(undefined);
+    this.tags.fill(undefined);
+    this.#free.length = 0;
+    this.#used = 0;
+    this.#head = NIL;
+    this.#tail = NIL;
+    this.#bytes = 0;
+  }
+
+  #slot(): number {
+    const reused = this.#free.pop();
+    if (reused !== undefined) return reused;
+    if (this.#used === this.#capacity) this.#grow();
+    return this.#used++;
+  }
+
+  #remove(i: number): void {
+    this.#index.delete(this.#keys[i]!);
+    this.#unlink(i);
+    this.#keys[i] = undefined;
+    this.values[i] = undefined;
+    this.tags[i] = undefined;
+    if (this.#sizes !== undefined) this.#bytes -= this.#sizes[i]!;
+    this.#free.push(i);
+  }
+
+  #append(i: number): void {
+    this.#prev[i] = this.#tail;
+    this.#next[i] = NIL;
+    if (this.#tail === NIL) this.#head = i;
+    else this.#next[this.#tail] = i;
+    this.#tail = i;
+  }
+
+  #unlink(i: number): void {
+    const prev = this.#prev[i]!;
+    const next = this.#next[i]!;
+    if (prev === NIL) this.#head = next;
+    else this.#next[prev] = next;
+    if (next === NIL) this.#tail = prev;
+    else this.#prev[next] = prev;
+  }
+
+  /** Doubles the slot arrays (up to maxEntries), copying what they hold. */
+  #grow(): void {
+    const capacity = Math.min(this.#max, Math.max(FIRST_CAPACITY, this.#capacity * 2));
+    const floats = (old: Float64Array) => {
+      const next = new Float64Array(capacity);
+      next.set(old);
+      return next;
+    };
+    this.createdAt = floats(this.createdAt);
+    this.expiresAt = floats(this.expiresAt);
+    this.staleUntil = floats(this.staleUntil);
+    this.until = floats(this.until);
+    if (this.refreshAt !== undefined) {
+      const refreshAt = new Float64Array(capacity).fill(Number.POSITIVE_INFINITY);
+      refreshAt.set(this.refreshAt);
+      this.refreshAt = refreshAt;
+    }
+    const ints = (old: Int32Array) => {
+      const next = new Int32Array(capacity);
+      next.set(old);
+      return next;
+    };
+    this.#next = ints(this.#next);
+    this.#prev = ints(this.#prev);
+    if (this.#maxBytes !== undefined) {
+      const sizes = new Uint32Array(capacity);
+      if (this.#sizes !== undefined) sizes.set(this.#sizes);
+      this.#sizes = sizes;
+    }
+    this.#capacity = capacity;
   }
 }

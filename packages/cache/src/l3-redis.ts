@@ -1,8 +1,15 @@
 /**
- * L3: shared, persistent, on Redis through ioredis (a `Redis` or a `Cluster`). Every call is
- * bounded: it is skipped at once while the client is not ready (so ioredis' offline queue never
- * grows through us), it gives up after `commandTimeoutMs`, and it goes through the optional
- * circuit breaker. A failed call resolves to `UNAVAILABLE`; nothing here throws to the cache.
+ * L3: shared, persistent, on Redis through ioredis (a `Redis` or a `Cluster`). Every call has one
+ * deadline, `commandTimeoutMs`, that covers everything it waits for:
+ * - a client connecting for the first time is not an outage: a call waits for that first `ready`
+ *   within its deadline; if it does not come, the call fails and later ones skip Redis at once
+ *   until it does (the cache remembers what Redis missed and replays it on that first `ready`);
+ * - a client that was ready and is down again (reconnecting) is skipped at once, so ioredis'
+ *   offline queue never grows through us;
+ * - the first call that times out marks Redis unhealthy at once (without a breaker): later calls
+ *   skip it until a background PING answers, instead of each waiting out its own deadline.
+ * Calls go through the optional circuit breaker. A failed call resolves to `UNAVAILABLE`; nothing
+ * here throws to the cache.
  */
 import {
   type CircuitBreaker,
@@ -55,9 +62,15 @@ export interface RedisTierOptions {
   clock: Clock;
   breaker: CircuitBreaker | undefined;
   onFailure: (operation: string, kind: RedisFailureKind, error: unknown, key?: string) => void;
-  /** Called when the client is ready again after having been down (the cache re-syncs). */
-  onReconnect: () => void;
+  /**
+   * Called when Redis answers after having missed calls: on the first `ready` (`first` true), on a
+   * reconnect, or when a PING answers after a timeout marked Redis unhealthy (the cache re-syncs).
+   */
+  onReconnect: (first: boolean) => void;
 }
+
+/** A call skipped because its deadline passed while it waited for the first connection. */
+class NotReadyError extends Error {}
 
 function isCluster(client: Client): client is Cluster {
   return typeof (client as Cluster).nodes === 'function';
@@ -79,18 +92,33 @@ export class RedisTier {
   readonly #clock: Clock;
   readonly #breaker: CircuitBreaker | undefined;
   readonly #onFailure: RedisTierOptions['onFailure'];
-  readonly #onReconnect: () => void;
+  readonly #onReconnect: (first: boolean) => void;
   /** One timer for every in-flight command's `commandTimeoutMs`. */
   readonly #deadlines: DeadlineQueue;
   #wasDown = false;
   #closed = false;
+  /** The client has been ready at least once. */
+  #everReady = false;
+  /** A call waited its whole deadline for the first connection: later calls skip until it comes. */
+  #firstWaitOver = false;
+  /** False after a command timed out (no breaker given), until a background PING answers. */
+  #healthy = true;
+  #probing = false;
+  /** Calls waiting for the first `ready`, released by it (or by close). */
+  readonly #firstWaiters = new Set<(ok: boolean) => void>();
   readonly #onClose = () => {
     this.#wasDown = true;
   };
   readonly #onReady = () => {
-    if (this.#wasDown && !this.#closed) {
+    if (this.#closed) return;
+    const first = !this.#everReady;
+    this.#everReady = true;
+    this.#firstWaitOver = false;
+    this.#healthy = true;
+    for (const release of [...this.#firstWaiters]) release(true);
+    if (first || this.#wasDown) {
       this.#wasDown = false;
-      this.#onReconnect();
+      this.#onReconnect(first);
     }
   };
   readonly #onError = (error: unknown) => {
@@ -127,6 +155,7 @@ export class RedisTier {
     if (this.client.status === 'wait') {
       this.client.connect().catch((error: unknown) => this.#onFailure('connect', 'unavailable', error));
     }
+    this.#everReady = this.client.status === 'ready';
     this.client.on('close', this.#onClose);
     this.client.on('end', this.#onClose);
     this.client.on('ready', this.#onReady);
@@ -153,9 +182,63 @@ export class RedisTier {
   /** Pending `waitReady` calls; `close()` settles them (false) and drops their listener and timer. */
   readonly #waiters = new Set<(ok: boolean) => void>();
 
-  /** True while the client can take commands right now. */
+  /** True while the client can take commands right now (connected, and no timeout since the last answer). */
   get ready(): boolean {
-    return !this.#closed && this.client.status === 'ready';
+    return !this.#closed && this.client.status === 'ready' && this.#healthy;
+  }
+
+  /** True while a call may go to Redis: it is ready, or connecting for the first time within a call's deadline. */
+  get usable(): boolean {
+    return this.ready || this.#waitsForFirst();
+  }
+
+  #waitsForFirst(): boolean {
+    return !this.#closed && !this.#everReady && !this.#firstWaitOver;
+  }
+
+  /**
+   * Calls `then` once the first `ready` comes (true) or the cache closes (false); returns how to
+   * stop waiting (a call whose deadline passed gives up its place).
+   */
+  #whenFirstReady(then: (ok: boolean) => void): () => void {
+    const release = (ok: boolean) => {
+      this.#firstWaiters.delete(release);
+      then(ok);
+    };
+    this.#firstWaiters.add(release);
+    return () => this.#firstWaiters.delete(release);
+  }
+
+  /** After a timeout: skip Redis until one PING answers (late answers count: Redis is back). */
+  #markUnhealthy(): void {
+    if (this.#breaker !== undefined || !this.#healthy || this.#closed) return;
+    this.#healthy = false;
+    this.#probe();
+  }
+
+  #probe(): void {
+    if (this.#probing || this.#closed || this.#healthy) return;
+    this.#probing = true;
+    const again = () => {
+      this.#probing = false;
+      if (this.#closed || this.#healthy) return;
+      this.#clock.setTimeout(() => this.#probe(), Math.min(this.commandTimeoutMs, 250));
+    };
+    if (this.client.status !== 'ready') {
+      // Down altogether: the next 'ready' restores health (see #onReady); look again later.
+      again();
+      return;
+    }
+    this.client.ping().then(
+      () => {
+        this.#probing = false;
+        if (this.#closed || this.#healthy) return;
+        this.#healthy = true;
+        for (const finish of [...this.#waiters]) finish(true);
+        this.#onReconnect(false);
+      },
+      () => again(),
+    );
   }
 
   /**
@@ -167,7 +250,8 @@ export class RedisTier {
     key: string | undefined,
     command: () => Promise<T>,
   ): Promise<T | Unavailable> {
-    if (!this.ready) {
+    const waitFirst = !this.ready && this.client.status !== 'ready' && this.#waitsForFirst();
+    if (!this.ready && !waitFirst) {
       this.#onFailure(
         operation,
         'unavailable',
@@ -180,39 +264,69 @@ export class RedisTier {
     try {
       const result =
         this.#breaker === undefined
-          ? await this.#bounded(operation, command)
-          : await this.#breaker.execute(() => this.#bounded(operation, command));
+          ? await this.#bounded(operation, command, waitFirst)
+          : await this.#breaker.execute(() => this.#bounded(operation, command, waitFirst));
       endSpan(span);
       return result;
     } catch (error) {
       endSpan(span, error);
+      if (error instanceof PerfTimeoutError) {
+        // Still not connected for the first time: later calls skip at once until it comes.
+        if (!this.#everReady) this.#firstWaitOver = true;
+        else this.#markUnhealthy();
+      }
       const kind: RedisFailureKind =
-        error instanceof PerfTimeoutError
-          ? 'timeout'
-          : isBrokenCircuitError(error) || isIsolatedCircuitError(error) || !this.ready
-            ? 'unavailable'
-            : 'other';
+        error instanceof NotReadyError || (error instanceof PerfTimeoutError && !this.#everReady)
+          ? 'unavailable'
+          : error instanceof PerfTimeoutError
+            ? 'timeout'
+            : isBrokenCircuitError(error) || isIsolatedCircuitError(error) || !this.ready
+              ? 'unavailable'
+              : 'other';
       this.#onFailure(operation, kind, error, key);
       return UNAVAILABLE;
     }
   }
 
-  #bounded<T>(operation: string, command: () => Promise<T>): Promise<T> {
+  /** Runs `command` within one deadline, which also covers waiting for the first connection. */
+  #bounded<T>(operation: string, command: () => Promise<T>, waitFirst = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      let abandon: (() => void) | undefined;
       const ticket = this.#deadlines.track(() => {
+        abandon?.();
         const ms = this.commandTimeoutMs;
-        reject(new PerfTimeoutError(`Redis ${operation} took longer than ${ms} ms`, ms));
+        reject(
+          new PerfTimeoutError(
+            this.#everReady
+              ? `Redis ${operation} took longer than ${ms} ms`
+              : `Redis did not connect within ${ms} ms (${operation} skipped)`,
+            ms,
+          ),
+        );
       });
-      command().then(
-        (value) => {
+      const start = () =>
+        command().then(
+          (value) => {
+            ticket.done = true;
+            resolve(value);
+          },
+          (error: unknown) => {
+            ticket.done = true;
+            reject(error);
+          },
+        );
+      if (!waitFirst || this.client.status === 'ready') {
+        start();
+        return;
+      }
+      abandon = this.#whenFirstReady((ok) => {
+        if (ticket.done) return; // the deadline passed first: the command is never sent
+        if (ok && this.client.status === 'ready') start();
+        else {
           ticket.done = true;
-          resolve(value);
-        },
-        (error: unknown) => {
-          ticket.done = true;
-          reject(error);
-        },
-      );
+          reject(new NotReadyError(`Redis is not ready (status ${this.client.status})`));
+        }
+      });
     });
   }
 
@@ -366,6 +480,7 @@ export class RedisTier {
     this.#closed = true;
     this.#deadlines.expireAll();
     for (const finish of [...this.#waiters]) finish(false);
+    for (const release of [...this.#firstWaiters]) release(false);
     this.client.off('close', this.#onClose);
     this.client.off('end', this.#onClose);
     this.client.off('ready', this.#onReady);

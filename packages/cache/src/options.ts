@@ -22,7 +22,11 @@ export interface L1Options {
   maxEntries?: number;
   /** Most bytes kept (serialized size of each value); unbounded by bytes when absent. */
   maxBytes?: number;
-  /** How long a copy stays in L1. Default 100 ms when L2 or L3 is on (so L1 stays coherent), else the entry's TTL. */
+  /**
+   * How long a copy stays in L1. Default: the entry's TTL while the bus subscription is up (or with
+   * no shared tier); 100 ms while it is down or not yet up, and with `bus: false` and a shared tier.
+   * When you set it, it is used instead of the entry's TTL, and capped at 100 ms while the bus is down.
+   */
   ttlMs?: number;
 }
 
@@ -61,9 +65,13 @@ export interface CreateCacheOptions {
   softTimeoutMs?: number;
   /** A `getOrSet` hit past this fraction of its TTL refreshes in the background (e.g. 0.8). Default: off. */
   eagerRefresh?: number;
-  /** L1 (in-process memory, lru-cache) options, or `false` to turn it off. */
+  /** L1 (in-process memory, a compact LRU) options, or `false` to turn it off. */
   l1?: L1Options | false;
-  /** L2 (Keyv) options, or `false` to turn it off. */
+  /**
+   * L2 (Keyv) options, or `false`. Default: off while L1 is on; a private in-process store when
+   * `l1: false`. Give a `store` (disk, a shared Keyv backend), or `{}` for a private in-process store
+   * (e.g. for many session scopes behind a small L1).
+   */
   l2?: L2Options | false;
   /** L3 (Redis through ioredis); absent by default. */
   l3?: L3Options;
@@ -153,7 +161,7 @@ const shape = {
         maxEntries: withDefault(is.positiveInteger, 100_000),
       }),
     ),
-    { store: undefined, ttlMs: 300_000, maxEntries: 100_000 },
+    undefined,
   ),
   l3: optional(
     is.object({
@@ -212,9 +220,13 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (o.bus === true && o.l3 === undefined) {
     throw new PerfConfigError('bus', 'needs l3 (the bus runs on Redis pub/sub)', true, { owner: OWNER });
   }
+  // No L2 by default: once L1 keeps entries for their TTL, an in-process L2 behind it would hold a
+  // second, encoded copy of the same entries in the same process. With L1 off, the in-process L2 is
+  // the local tier.
+  const l2 = o.l2 ?? (o.l1 === false ? { store: undefined, ttlMs: 300_000, maxEntries: 100_000 } : false);
   return {
     ...o,
-    l2: o.l2 === false ? false : { ...o.l2, store: o.l2.store as L2Options['store'] },
+    l2: l2 === false ? false : { ...l2, store: l2.store as L2Options['store'] },
     bus: o.bus ?? o.l3 !== undefined,
     serializer: o.serializer as Serializer | undefined,
     deduplicator: o.deduplicator as Deduplicator | undefined,

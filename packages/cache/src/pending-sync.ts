@@ -8,9 +8,8 @@ export interface PendingKey {
   /** Stamp of the operation that missed Redis. */
   at: number;
   /**
-   * True for an explicit `set`/`warm`, which is written back from the local copy. A value a
-   * factory produced is never written back (it can be produced again, and an old one could
-   * overwrite a newer write): its key is only deleted, if Redis holds nothing newer.
+   * True for a write (`set`, `warm`, or a factory's value), which is written back from its kept bytes
+   * (or the local copy); false for a delete. A replay only lands if Redis holds nothing newer.
    */
   rewrite: boolean;
   /** The encoded entry of an explicit write, kept so the replay does not depend on L1/L2 still holding it. */
@@ -19,11 +18,23 @@ export interface PendingKey {
   until?: number;
 }
 
+/** What a bus notice carries (see bus.ts); kept here so this file needs nothing else. */
+export interface PendingNotice {
+  kind: 'set' | 'delete' | 'prefix' | 'clear' | 'tags';
+  target?: string;
+  tags?: string[];
+  at?: number;
+}
+
 export class PendingSync {
   /** key → the latest write or delete of it that missed Redis. */
   readonly keys = new Map<string, PendingKey>();
   readonly prefixes = new Set<string>();
   readonly tags = new Map<string, number>();
+  /** Bus notices that failed to go out after their Redis change landed, by what they are about. */
+  readonly notices = new Map<string, PendingNotice>();
+  /** More notices failed than `max`: the replay tells others to drop all their local copies instead. */
+  noticesOverflowed = false;
   overflowed = false;
   readonly #max: number;
 
@@ -36,16 +47,35 @@ export class PendingSync {
   }
 
   get empty(): boolean {
-    return !this.overflowed && this.size === 0;
+    return !this.overflowed && !this.noticesOverflowed && this.size === 0 && this.notices.size === 0;
+  }
+
+  /** Remembers a notice to send again (the newest one about the same thing wins). */
+  addNotice(notice: PendingNotice): void {
+    const id =
+      notice.kind === 'tags'
+        ? `tags\0${(notice.tags ?? []).join('\0')}`
+        : `${notice.kind}\0${notice.target ?? ''}`;
+    if (this.notices.has(id) || this.notices.size < this.#max) this.notices.set(id, notice);
+    else this.noticesOverflowed = true;
   }
 
   /**
    * `rewrite`: the value may be written back (an explicit set, whose `bytes` are kept until
    * `until`); otherwise it is only deleted.
    */
-  addKey(key: string, at: number, rewrite: boolean, bytes?: Uint8Array, until?: number): void {
+  addKey(
+    key: string,
+    at: number,
+    rewrite: boolean,
+    bytes?: Uint8Array,
+    until?: number,
+    /** A factory's value: replayed when there is room, silently skipped when not (it can be produced again). */
+    optional = false,
+  ): void {
     const known = this.keys.get(key);
     if (known !== undefined && known.at > at) return;
+    if (known === undefined && optional && this.size >= this.#max) return;
     if (known !== undefined || this.#room()) this.keys.set(key, { at, rewrite, bytes, until });
   }
 
@@ -79,6 +109,8 @@ export class PendingSync {
     this.keys.clear();
     this.prefixes.clear();
     this.tags.clear();
+    this.notices.clear();
+    this.noticesOverflowed = false;
     this.overflowed = false;
   }
 

@@ -151,10 +151,11 @@ export class TieredCache implements Cache {
     // Observed or not, an L1 hit stays on this synchronous path; observers only add the timing.
     const started = ch.operation.hasSubscribers ? performance.now() : 0;
     if (l1 !== undefined) {
-      const e = this.#freshL1(full, core.clock.now());
-      if (e !== undefined) {
+      const i = this.#freshL1(full, core.clock.now());
+      if (i >= 0) {
+        const value = l1.values[i] as T; // read before anything else can reuse the slot
         if (started !== 0) this.#operation('get', started, 'l1');
-        return e.value as T;
+        return value;
       }
     }
     const found = await core.lookup(full, this.#eventNs, false);
@@ -240,11 +241,14 @@ export class TieredCache implements Cache {
     if (l1 !== undefined) {
       const started = ch.operation.hasSubscribers ? performance.now() : 0;
       const now = core.clock.now();
-      const e = this.#freshL1(full, now);
-      if (e !== undefined) {
-        if (now >= e.refreshAt) this.#refreshInBackground(full, key, factory, options, e);
+      const i = this.#freshL1(full, now);
+      if (i >= 0) {
+        const value = l1.values[i] as T; // read before a refresh or an observer can reuse the slot
+        const refreshAt = l1.refreshAt;
+        if (refreshAt !== undefined && now >= refreshAt[i]!)
+          this.#refreshInBackground(full, key, factory, options, l1.entryAt(i));
         if (started !== 0) this.#operation('getOrSet', started, 'l1');
-        return e.value as T;
+        return value;
       }
     }
     return this.#getOrSetSlow(full, key, factory, options);
@@ -318,7 +322,7 @@ export class TieredCache implements Cache {
       return out;
     }
     out.value =
-      o.lock && core.l3?.ready
+      o.lock && core.l3?.usable
         ? await this.#loadLocked(full, key, factory, o, stale, signal, out)
         : await this.#runFactory(full, key, factory, o, stale, signal, out);
     return out;
@@ -358,15 +362,20 @@ export class TieredCache implements Cache {
           }
           return await this.#runFactory(full, key, factory, o, stale, signal, out);
         } finally {
-          // A factory that outlived its soft timeout keeps the lock until its value lands, so other
-          // instances wait for it instead of running the factory again (lockTtlMs still bounds it).
+          // The lock is released once the value is in Redis, so other instances find it instead of
+          // running the factory again: after the write-back (which runs in the background, so the
+          // caller does not wait for it), or after a factory that outlived its soft timeout has
+          // landed its value (lockTtlMs still bounds both).
           const background = out.background;
-          if (background === undefined) await l3.releaseLock(full, token);
-          else
-            void background.then(
-              () => l3.releaseLock(full, token),
-              () => l3.releaseLock(full, token),
-            );
+          const release = () => l3.releaseLock(full, token);
+          if (background !== undefined) {
+            const landed = () => core.writeBack(full);
+            void background.then(landed, landed).then(release, release);
+          } else {
+            const writeBack = core.writeBack(full);
+            if (writeBack === undefined) await release();
+            else void writeBack.then(release, release);
+          }
         }
       }
       if (core.clock.now() >= deadline) {
@@ -395,6 +404,8 @@ export class TieredCache implements Cache {
     fallBack = true,
   ): Promise<T> {
     const core = this.#core;
+    // A wait (lock, Redis) that ended because the cache closed must not start the factory.
+    if (core.closed) core.assertOpen();
     const startedAt = core.stamp();
     core.counters.factoryRuns++;
     const span = startFactorySpan(key, this.#eventNs);
@@ -611,8 +622,8 @@ export class TieredCache implements Cache {
 
   /**
    * Resolves true once Redis answers and the bus is subscribed (at once without L3), false if
-   * that takes longer than `timeoutMs` (default 5 s). The cache works before that; it just
-   * skips Redis until then.
+   * that takes longer than `timeoutMs` (default 5 s). Not needed before use: calls made before the
+   * first connection wait for it within their `l3.commandTimeoutMs`, then go on without Redis.
    * @throws {PerfConfigError} when `timeoutMs` is not a positive number of ms up to 2147483647.
    */
   ready(timeoutMs = 5_000): Promise<boolean> {
@@ -638,21 +649,28 @@ export class TieredCache implements Cache {
   }
 
   /**
-   * The hot path shared by `get` and `getOrSet`: the L1 entry under `full` when it is still fresh
-   * (L1 lifetime, TTL and tags), counted as a whole-read hit and published; otherwise undefined and
+   * The hot path shared by `get` and `getOrSet`: the L1 slot of `full` when its entry is still fresh
+   * (L1 lifetime, TTL and tags), counted as a whole-read hit and published; otherwise -1 and
    * nothing counted (the full lookup then counts the L1 miss).
    */
-  #freshL1(full: string, now: number): CacheEntry | undefined {
+  #freshL1(full: string, now: number): number {
     const core = this.#core;
-    const e = core.l1!.get(full);
-    if (e === undefined) return undefined;
-    if (now >= e.l1Until || now >= e.expiresAt || (e.tags !== undefined && !core.tagsValid(e)))
-      return undefined;
+    const l1 = core.l1!;
+    const i = l1.find(full);
+    if (i < 0) return -1;
+    const tags = l1.tags[i];
+    if (
+      now >= l1.until[i]! ||
+      now >= l1.expiresAt[i]! ||
+      (tags !== undefined && !core.tags.isValid(tags, l1.createdAt[i]!))
+    )
+      return -1;
+    l1.touch(i);
     const counters = core.counters;
     counters.l1.hits++;
     counters.hits++;
     if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: this.#eventNs, key: full, tier: 'l1' });
-    return e;
+    return i;
   }
 
   #operation(

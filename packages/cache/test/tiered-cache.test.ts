@@ -66,7 +66,7 @@ describe('get / set / delete / has', () => {
   });
 
   it('answers from L2 once the short L1 copy is gone, and backfills L1', async () => {
-    const { cache, clock } = make({ l1: { ttlMs: 50 } });
+    const { cache, clock } = make({ l1: { ttlMs: 50 }, l2: {} });
     await cache.set('k', 'v');
     expect(await cache.get('k')).toBe('v');
     clock.advance(60);
@@ -89,7 +89,7 @@ describe('get / set / delete / has', () => {
   });
 
   it('L2-only (l1: false) serializes, so callers get copies', async () => {
-    const { cache } = make({ l1: false });
+    const { cache } = make({ l1: false, l2: {} });
     const value = { n: 1, at: new Date(5), tags: new Set(['x']) };
     await cache.set('k', value);
     const read = await cache.get<typeof value>('k');
@@ -121,7 +121,7 @@ describe('get / set / delete / has', () => {
   });
 
   it('refuses an unserializable value with a typed error and writes nothing', async () => {
-    const { cache } = make();
+    const { cache } = make({ l2: {} });
     await cache.set('k', 'old');
     const error = await rejection(cache.set('k', { fn: () => 1 }));
     expect(isPerfSerializationError(error)).toBe(true);
@@ -193,7 +193,7 @@ describe('get / set / delete / has', () => {
 
 describe('events', () => {
   it('publishes hit, miss, set, delete and operation events with the namespace', async () => {
-    const { cache } = make({ namespace: 'ev' });
+    const { cache } = make({ namespace: 'ev', l2: {} });
     const events: PerfEvent[] = [];
     const off = subscribeAll((e) => events.push(e));
     try {
@@ -419,7 +419,7 @@ describe('getOrSet', () => {
 
 describe('tags, prefixes, clear, scopes', () => {
   it('invalidateTags hides every entry carrying a tag, in every tier, without touching others', async () => {
-    const { cache, clock } = make({ l1: { ttlMs: 10 } });
+    const { cache, clock } = make({ l1: { ttlMs: 10 }, l2: {} });
     await cache.set('a', 1, { tags: ['user:1'] });
     await cache.set('b', 2, { tags: ['user:1', 'room:9'] });
     await cache.set('c', 3, { tags: ['room:9'] });
@@ -447,7 +447,7 @@ describe('tags, prefixes, clear, scopes', () => {
   });
 
   it('deleteByPrefix and clear drop matching keys from L1 and L2', async () => {
-    const { cache, clock } = make({ l1: { ttlMs: 10 } });
+    const { cache, clock } = make({ l1: { ttlMs: 10 }, l2: {} });
     await cache.set('user:1:a', 1);
     await cache.set('user:1:b', 2);
     await cache.set('user:2:a', 3);
@@ -461,7 +461,7 @@ describe('tags, prefixes, clear, scopes', () => {
   });
 
   it('scope(name) namespaces keys; clearing a scope drops only its keys', async () => {
-    const { cache, clock } = make({ namespace: 'app', l1: { ttlMs: 10 } });
+    const { cache, clock } = make({ namespace: 'app', l1: { ttlMs: 10 }, l2: {} });
     const session = cache.scope('session:abc');
     const other = cache.scope('session:def');
     expect(session.namespace).toBe('app:session:abc');
@@ -517,7 +517,7 @@ describe('warm', () => {
   });
 
   it('counts refused entries and keeps going', async () => {
-    const { cache } = make();
+    const { cache } = make({ l2: {} });
     const result = await cache.warm([
       { key: 'ok', value: 1 },
       { key: 'bad', value: () => 1 },
