@@ -28,6 +28,8 @@ export interface HistoryQuery {
 
 export class ChatService {
   readonly history: TieredCache | undefined;
+  /** Conversation records (owner, title) for the ownership check; owners never change. */
+  readonly conversations: TieredCache | undefined;
   readonly sessions: TieredCache | undefined;
   /** Coalesces identical history reads in this process (a Redis round trip would cost more than a read). */
   readonly readDedup: Deduplicator;
@@ -50,6 +52,11 @@ export class ChatService {
         namespace: `${o.redisPrefix}.history`,
         defaultTtlMs: 10 * 60_000,
         l2: { ttlMs: 10 * 60_000, maxEntries: 50_000 },
+        ...l3,
+      });
+      this.conversations = createCache({
+        namespace: `${o.redisPrefix}.conversations`,
+        defaultTtlMs: 60 * 60_000,
         ...l3,
       });
       // The session tier: per-user data (their conversation list), one scope per user.
@@ -83,9 +90,7 @@ export class ChatService {
       return c;
     };
     // Owners never change, so the lookup is cached long; a missing id is not cached (it may appear).
-    const c = this.history
-      ? await this.history.getOrSet(`meta:${id}`, load, { ttlMs: 60 * 60_000 })
-      : await load();
+    const c = this.conversations ? await this.conversations.getOrSet(String(id), load) : await load();
     if (c.ownerId !== userId) throw new NotFoundError('conversation');
     return c;
   }
@@ -168,6 +173,11 @@ export class ChatService {
   async warm(count: number): Promise<number> {
     if (!this.history || count === 0) return 0;
     const all = await this.#db.latestOfAll(count, LATEST_CACHED);
+    const records = await this.#db.conversationsUpTo(count);
+    await this.conversations?.warm(
+      records.map((c) => ({ key: String(c.id), value: c })),
+      { concurrency: 64 },
+    );
     const result = await this.history.warm(
       [...all].map(([id, messages]) => ({ key: `latest:${id}`, value: messages })),
       { concurrency: 64 },
@@ -178,6 +188,6 @@ export class ChatService {
   async close(): Promise<void> {
     await Promise.allSettled([...this.#refreshing.values()]);
     await Promise.all([this.readDedup.close(), this.replyDedup.close()]);
-    await Promise.all([this.history?.close(), this.sessions?.close()]);
+    await Promise.all([this.history?.close(), this.conversations?.close(), this.sessions?.close()]);
   }
 }

@@ -4,7 +4,7 @@
  * so that several instances starting against one database migrate and seed it once.
  */
 import { fileURLToPath } from 'node:url';
-import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, lte, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Conversation, Message } from './models.js';
 import { conversations, messages, schema, users } from './schema.js';
@@ -166,6 +166,13 @@ export class Database {
       else list.push(toMessage(row));
     }
     return out;
+  }
+
+  /** Conversations 1..count (one query, for warm-up). */
+  async conversationsUpTo(count: number): Promise<Conversation[]> {
+    this.queries++;
+    const rows = await this.#db.select().from(conversations).where(lte(conversations.id, count));
+    return rows.map(toConversation);
   }
 
   async ping(): Promise<void> {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AlertRule, createMetrics, type Metrics } from '@perf/metrics';
 import { createRedisBreakerSync, type RedisBreakerSync } from '@perf/resilience';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { Redis } from 'ioredis';
 import { AssistantClient } from './assistant-client.js';
 import { AssistantUpstream } from './assistant-upstream.js';
@@ -138,7 +138,7 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
     // Correlation ids: taken from the caller's x-correlation-id, else a new UUID; in every log line
     // as `correlationId`, echoed in the response, and passed on to the assistant upstream.
     requestIdHeader: 'x-correlation-id',
-    requestIdLogLabel: 'correlationId',
+    logController: new LogController({ requestIdLogLabel: 'correlationId' }),
     genReqId: () => randomUUID(),
     return503OnClosing: true,
   });
