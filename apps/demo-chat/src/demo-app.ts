@@ -138,7 +138,10 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
     // Correlation ids: taken from the caller's x-correlation-id, else a new UUID; in every log line
     // as `correlationId`, echoed in the response, and passed on to the assistant upstream.
     requestIdHeader: 'x-correlation-id',
-    logController: new LogController({ requestIdLogLabel: 'correlationId' }),
+    logController: new LogController({
+      requestIdLogLabel: 'correlationId',
+      disableRequestLogging: !config.requestLogging,
+    }),
     genReqId: () => randomUUID(),
     return503OnClosing: true,
   });

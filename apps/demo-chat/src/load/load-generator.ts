@@ -5,7 +5,7 @@
  * in requests. It also checks every read against the writes that already returned on the same
  * instance (a read missing one is a stale read).
  */
-import { CHAT_HISTORY, chatHistoryWorkload } from '../../../../tooling/workloads.js';
+import { CHAT_HISTORY, chatHistoryWorkload, zipfSampler } from '../../../../tooling/workloads.js';
 import { conversationIdOfRank, ownerOfConversation, SEED_USERS } from '../workload-plan.js';
 import { HttpClient } from './http-client.js';
 import { summarize } from './latency.js';
@@ -37,6 +37,8 @@ export interface LoadOptions {
   burstProbability?: number;
   burstSize?: number;
   requestTimeoutMs?: number;
+  /** Called for every write that returned 201 (tests check later that none was lost). */
+  onWrite?: (w: { target: string; conversationId: number; messageId: number; kind: OperationKind }) => void;
   /** Called about every 200 ms with the running counts (the CLI's progress bar). */
   onProgress?: (p: Progress) => void;
 }
@@ -126,11 +128,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const timeoutMs = o.requestTimeoutMs ?? 10_000;
 
   const w = chatHistoryWorkload(seed);
-  const nextRank = conversations === CHAT_HISTORY.conversations ? w.nextConversation : undefined;
-  const pickConversation = (): number => {
-    const rank = nextRank ? nextRank() : Math.floor(w.random() * conversations);
-    return conversationIdOfRank(Math.min(rank, conversations - 1));
-  };
+  // The standard 10,000 conversations, or the same Zipf over fewer (tests seed fewer to start fast).
+  const nextRank =
+    conversations === CHAT_HISTORY.conversations
+      ? w.nextConversation
+      : zipfSampler(conversations, CHAT_HISTORY.zipfExponent, w.random);
+  const pickConversation = (): number => conversationIdOfRank(nextRank());
   const client = new HttpClient(concurrency + burstSize);
   // Per target and conversation: the newest message id a write returned (reads must include it).
   const written = new Map<string, number>();
@@ -175,6 +178,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           const newId = body.message?.id ?? body.id ?? 0;
           if (body.fallback) s.fallbacks++;
           if (newId > (written.get(key) ?? 0)) written.set(key, newId);
+          o.onWrite?.({ target, conversationId: id, messageId: newId, kind });
         }
       } catch (error) {
         record(s, kind, 0, performance.now() - started, String(error));
