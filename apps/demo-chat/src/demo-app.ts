@@ -158,6 +158,8 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-correlation-id', request.id);
+    // While draining, each answered request also closes its keep-alive connection.
+    if (draining) reply.header('connection', 'close');
   });
   app.setErrorHandler((error: FastifyError & { field?: string }, request, reply) => {
     if (error.validation !== undefined || error.code === 'FST_ERR_VALIDATION') {
@@ -278,9 +280,13 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
       });
       // Dashboard streams never end by themselves: metrics.close() ends them so the server can drain.
       const drained = Promise.all([app.close(), metrics.close()]).then(() => true);
+      // Connections that finish their last request during the drain go idle; close them as they do.
+      const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
+      drained.finally(() => clearInterval(reaper)).catch(() => {});
       const inTime = await Promise.race([drained, timedOut]);
       if (!inTime) app.server.closeAllConnections();
       clearTimeout(timer);
+      clearInterval(reaper);
       await ready.catch(() => {});
       await service?.close();
       assistant.close();

@@ -3,6 +3,7 @@
  * assistant upstream. One process for the whole file (PGlite takes seconds to start).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AssistantUpstream } from '../../src/assistant-upstream.js';
 import { runLoad } from '../../src/load/load-generator.js';
 import {
   api,
@@ -13,13 +14,15 @@ import {
 } from '../helpers/demo-process.js';
 
 let demo: DemoProcess;
+// The assistant upstream lives in the test process, so the tests can take it down.
+const upstream = new AssistantUpstream({ latencyMs: 10 });
 
 beforeAll(async () => {
-  demo = await startDemoProcess();
+  demo = await startDemoProcess({ ASSISTANT_URL: await upstream.listen() });
 });
 afterAll(async () => {
-  const code = await demo?.stop();
-  expect(code).toBe(0);
+  if (demo?.child.exitCode === null) demo.child.kill('SIGKILL');
+  await upstream.close();
 });
 
 describe('embedded mode (PGlite, no Redis)', () => {
@@ -152,5 +155,92 @@ describe('embedded mode (PGlite, no Redis)', () => {
     expect(result.total.staleReads).toBe(0);
     expect(hr.reads).toBeGreaterThan(50);
     expect(hr.ratio).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('turns an upstream outage into fallback replies, never a 5xx storm, and recovers', async () => {
+    const convs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        api(demo.url, 'POST', '/api/conversations', `o-${i}`, { title: 'o' }),
+      ),
+    );
+    upstream.setOutage(true);
+    const callsAtStart = upstream.callsDuringOutage;
+    const replies = [];
+    for (let round = 0; round < 4; round++) {
+      replies.push(
+        ...(await Promise.all(
+          convs.map((c, i) => api(demo.url, 'POST', `/api/conversations/${c.body.id}/reply`, `o-${i}`)),
+        )),
+      );
+    }
+    for (const r of replies) {
+      expect(r.status).toBe(201);
+      expect(r.body.fallback).toBe(true);
+      expect(r.ms).toBeLessThan(5_000); // bounded: timeout and retry, never a hang
+    }
+    // The breaker opened: later calls were answered without reaching the dead upstream.
+    expect(upstream.callsDuringOutage - callsAtStart).toBeLessThan(replies.length);
+    expect(replies.some((r) => r.body.reason === 'open')).toBe(true);
+    const metrics = await (await fetch(`${demo.url}/metrics`)).text();
+    expect(metrics).toMatch(/perf_breaker_transitions_total\{[^}]*to="open"[^}]*\} [1-9]/);
+    // The fallback reply is stored like any reply; the history shows it.
+    const h = await api(demo.url, 'GET', `/api/conversations/${convs[0]!.body.id}/messages`, 'o-0');
+    expect(h.body.messages.at(-1).author).toBe('assistant');
+
+    upstream.setOutage(false);
+    const deadline = Date.now() + 20_000;
+    let recovered = false;
+    while (!recovered && Date.now() < deadline) {
+      const r = await api(demo.url, 'POST', `/api/conversations/${convs[0]!.body.id}/reply`, 'o-0');
+      expect(r.status).toBe(201);
+      recovered = r.body.fallback === false;
+      if (!recovered) await new Promise((res) => setTimeout(res, 200));
+    }
+    expect(recovered).toBe(true);
+  });
+
+  // Last: it stops the demo.
+  it('drains accepted requests on SIGTERM under load and exits 0', async () => {
+    const convs = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        api(demo.url, 'POST', '/api/conversations', `d-${i}`, { title: 'd' }),
+      ),
+    );
+    upstream.latencyMs = 700; // replies now take a while: they are in flight when the signal lands
+    const callsBefore = upstream.calls;
+    const inFlight = convs.map((c, i) =>
+      api(demo.url, 'POST', `/api/conversations/${c.body.id}/reply`, `d-${i}`),
+    );
+    // Reads keep coming too, until the server stops taking them.
+    let stopReads = false;
+    const reads: Array<number | 'refused'> = [];
+    const reader = (async () => {
+      while (!stopReads) {
+        const r = await api(demo.url, 'GET', `/api/conversations/${convs[0]!.body.id}/messages`, 'd-0').catch(
+          () => 'refused' as const,
+        );
+        reads.push(typeof r === 'string' ? r : r.status);
+        if (r === 'refused') break;
+      }
+    })();
+    const until = Date.now() + 10_000;
+    while (upstream.calls - callsBefore < convs.length && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(upstream.calls - callsBefore).toBe(convs.length);
+    const stopped = Date.now();
+    demo.child.kill('SIGTERM');
+    const results = await Promise.all(inFlight);
+    for (const r of results) {
+      expect(r.status).toBe(201);
+      expect(r.body.fallback).toBe(false);
+    }
+    const code = await demo.exited;
+    stopReads = true;
+    await reader;
+    expect(code).toBe(0);
+    expect(Date.now() - stopped).toBeLessThan(10_000);
+    // Reads answered before the close were 200; after it, 503 (draining) or refused, never a 5xx crash.
+    for (const s of reads) expect([200, 503, 'refused']).toContain(s);
+    upstream.latencyMs = 10;
   });
 });
