@@ -135,6 +135,16 @@ export class Database {
     return rows.reverse().map(toMessage);
   }
 
+  /** The id of the conversation's newest message (0 when it has none). */
+  async newestMessageId(conversationId: number): Promise<number> {
+    this.queries++;
+    const [row] = await this.#db
+      .select({ id: sql<number>`coalesce(max(${messages.id}), 0)::int` })
+      .from(messages)
+      .where(eq(messages.conversationId, conversationId));
+    return Number(row?.id ?? 0);
+  }
+
   /** The `limit` messages just before message `before`, oldest first (older pages never change). */
   async messagesBefore(conversationId: number, before: number, limit: number): Promise<Message[]> {
     this.queries++;
