@@ -7,7 +7,13 @@
  */
 import { runLoad } from '../src/load/load-generator.js';
 import { type DemoProcess, startDemoProcess } from '../test/helpers/demo-process.js';
-import { createDatabase, postgresAvailable, REDIS_URL, redisAnswersOrSkip, redisPrefix } from './services-or-skip.js';
+import {
+  createDatabase,
+  postgresAvailable,
+  REDIS_URL,
+  redisAnswersOrSkip,
+  redisPrefix,
+} from './services-or-skip.js';
 
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 5_000);
 const CONCURRENCY = 16;
@@ -24,8 +30,15 @@ try {
   instances.push(await startDemoProcess(env));
   instances.push(await startDemoProcess(env));
   const run = async (targets: string[], seed: number) => {
-    const r = await runLoad({ targets, conversations: 500, concurrency: CONCURRENCY, seed, phases: [{ name: 'steady', durationMs: ROUND_MS }] });
-    if (r.total.errors > 0 || r.total.staleReads > 0) throw new Error(`errors ${r.total.errors}, stale ${r.total.staleReads}`);
+    const r = await runLoad({
+      targets,
+      conversations: 500,
+      concurrency: CONCURRENCY,
+      seed,
+      phases: [{ name: 'steady', durationMs: ROUND_MS }],
+    });
+    if (r.total.errors > 0 || r.total.staleReads > 0)
+      throw new Error(`errors ${r.total.errors}, stale ${r.total.staleReads}`);
     return r.total;
   };
   await run([instances[0]!.url, instances[1]!.url], 1); // warm-up
@@ -34,15 +47,26 @@ try {
     const one = await run([instances[0]!.url], 10 + round);
     rows.push({ setup: 'one instance', rps: one.requestsPerSecond, p99: one.latencyMs.p99 ?? 0 });
     const two = await run([instances[0]!.url, instances[1]!.url], 20 + round);
-    rows.push({ setup: 'two instances, shared Redis', rps: two.requestsPerSecond, p99: two.latencyMs.p99 ?? 0 });
+    rows.push({
+      setup: 'two instances, shared Redis',
+      rps: two.requestsPerSecond,
+      p99: two.latencyMs.p99 ?? 0,
+    });
   }
   const best = (setup: string) => rows.filter((r) => r.setup === setup).sort((a, b) => b.rps - a.rps)[0]!;
   const a = best('one instance');
   const b = best('two instances, shared Redis');
-  console.log(`chat-history 90/10 with bursts and replies, ${CONCURRENCY} concurrent, best of 2 rounds of ${ROUND_MS} ms`);
+  console.log(
+    `chat-history 90/10 with bursts and replies, ${CONCURRENCY} concurrent, best of 2 rounds of ${ROUND_MS} ms`,
+  );
   console.table([
     { setup: a.setup, 'req/s': a.rps.toFixed(0), 'p99 ms': a.p99.toFixed(1), ratio: '1.00x' },
-    { setup: b.setup, 'req/s': b.rps.toFixed(0), 'p99 ms': b.p99.toFixed(1), ratio: `${(b.rps / a.rps).toFixed(2)}x` },
+    {
+      setup: b.setup,
+      'req/s': b.rps.toFixed(0),
+      'p99 ms': b.p99.toFixed(1),
+      ratio: `${(b.rps / a.rps).toFixed(2)}x`,
+    },
   ]);
 } finally {
   await Promise.all(instances.map((i) => i.stop()));
