@@ -122,7 +122,10 @@ export class ChatService {
   async messagesBody(userId: string, id: number, q: HistoryQuery): Promise<string> {
     const { all, limit } = await this.#history(userId, id, q);
     let bodies = this.#bodies.get(all);
-    if (bodies === undefined) this.#bodies.set(all, (bodies = new Map()));
+    if (bodies === undefined) {
+      bodies = new Map();
+      this.#bodies.set(all, bodies);
+    }
     let body = bodies.get(limit);
     if (body === undefined) {
       body = JSON.stringify({ messages: all.length > limit ? all.slice(all.length - limit) : all });
