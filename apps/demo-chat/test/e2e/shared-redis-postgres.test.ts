@@ -39,7 +39,7 @@ describe.skipIf(!available)('two instances sharing Redis and PostgreSQL', () => 
       DEMO_REDIS_PREFIX: prefix,
       ASSISTANT_URL: await upstream.listen(),
     };
-    a = await startDemoProcess(env);
+    a = await startDemoProcess({ ...env, DEMO_REQUEST_LOGS: 'on' }); // a logs every request
     b = await startDemoProcess(env); // migrations and seed already done by a: b finds them applied
   });
   afterAll(async () => {
@@ -76,6 +76,21 @@ describe.skipIf(!available)('two instances sharing Redis and PostgreSQL', () => 
     }
     console.log(`cross-instance read-after-write lag (ms): ${lags.map((x) => x.toFixed(1)).join(', ')}`);
     for (const lag of lags) expect(lag).toBeLessThan(100);
+  });
+
+  it('carries the correlation id into the response and every log line of the request', async () => {
+    const res = await fetch(`${a.url}/api/conversations`, {
+      headers: { 'x-user-id': 'corr', 'x-correlation-id': 'e2e-corr-42' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-correlation-id')).toBe('e2e-corr-42');
+    const generated = await fetch(`${a.url}/healthz`);
+    expect(generated.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const deadline = Date.now() + 5_000;
+    const lines = () => a.logs.filter((l) => l.includes('"correlationId":"e2e-corr-42"'));
+    while (lines().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const messages = lines().map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(messages).toEqual(expect.arrayContaining(['incoming request', 'request completed']));
   });
 
   it('keeps another user out, on either instance', async () => {
