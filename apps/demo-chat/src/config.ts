@@ -19,6 +19,8 @@ export const configSchema = z.strictObject({
   /** Off: every history read goes to the database (the benchmark's baseline). */
   caching: z.boolean().default(true),
   seedConversations: z.number().int().min(0).default(CHAT_HISTORY.conversations),
+  /** Fill the caches from the database at start (off: start cold, as after a flush). */
+  warm: z.boolean().default(true),
   seedUsers: z.number().int().min(1).default(SEED_USERS),
   seedMessages: z.number().int().min(0).max(100).default(3),
   /** Assistant upstream base URL; unset: the demo starts its own on a free port. */
@@ -50,6 +52,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
     redisPrefix: 'DEMO_REDIS_PREFIX',
     caching: 'DEMO_CACHING',
     seedConversations: 'DEMO_SEED_CONVERSATIONS',
+    warm: 'DEMO_WARM',
     assistantUrl: 'ASSISTANT_URL',
     assistantLatencyMs: 'ASSISTANT_LATENCY_MS',
     assistantErrorRate: 'ASSISTANT_ERROR_RATE',
@@ -64,6 +67,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
     redisPrefix: env.DEMO_REDIS_PREFIX || undefined,
     caching: env.DEMO_CACHING === undefined ? undefined : env.DEMO_CACHING !== 'off',
     seedConversations: num('DEMO_SEED_CONVERSATIONS'),
+    warm: env.DEMO_WARM === undefined ? undefined : env.DEMO_WARM !== 'off',
     assistantUrl: env.ASSISTANT_URL || undefined,
     assistantLatencyMs: num('ASSISTANT_LATENCY_MS'),
     assistantErrorRate: num('ASSISTANT_ERROR_RATE'),

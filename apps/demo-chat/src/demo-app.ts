@@ -264,7 +264,7 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
       redis,
       redisPrefix: config.redisPrefix,
     });
-    const warmed = await s.warm(config.seedConversations);
+    const warmed = config.warm ? await s.warm(config.seedConversations) : 0;
     service = s;
     app.log.info({ database: db.kind, redis: redis !== undefined, warmed, url }, 'demo ready');
   })();
