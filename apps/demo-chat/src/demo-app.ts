@@ -156,10 +156,12 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
     return service;
   };
 
-  app.addHook('onSend', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every response, and a promise per request adds up.
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-correlation-id', request.id);
     // While draining, each answered request also closes its keep-alive connection.
     if (draining) reply.header('connection', 'close');
+    done(null, payload);
   });
   app.setErrorHandler((error: FastifyError & { field?: string }, request, reply) => {
     if (error.validation !== undefined || error.code === 'FST_ERR_VALIDATION') {
