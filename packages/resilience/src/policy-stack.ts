@@ -3,6 +3,12 @@
  * timeout → your function. Bulkhead rejections never reach the breaker, retries stop once the
  * breaker is open, and a timeout counts as a failure. The fallback is applied outside all of them
  * (see `call-outcome.ts`).
+ *
+ * The timeout and retry-backoff timers stay referenced (no `dangerouslyUnref`): a caller awaits
+ * them, so they must keep the process alive, or a script whose only pending work is a call
+ * waiting to retry (or to time out) exits before it settles. The timeout timer is cleared as soon
+ * as the attempt settles; a backoff outlives its caller (one aborted mid-wait) by at most
+ * `retry.maxDelayMs`.
  */
 import {
   type BulkheadPolicy,
@@ -48,7 +54,7 @@ export function buildStack(core: BreakerCore): PolicyStack | undefined {
           strategy:
             o.timeoutStrategy === 'cooperative' ? TimeoutStrategy.Cooperative : TimeoutStrategy.Aggressive,
           abortOnReturn: false,
-        }).dangerouslyUnref();
+        });
   let retryPolicy: RetryPolicy | undefined;
   if (o.retry !== undefined) {
     const retryable = (error: unknown) =>
@@ -60,7 +66,7 @@ export function buildStack(core: BreakerCore): PolicyStack | undefined {
     retryPolicy = retry(handleWhen(retryable), {
       maxAttempts: o.retry.maxAttempts,
       backoff: new ExponentialBackoff({ initialDelay: o.retry.initialDelayMs, maxDelay: o.retry.maxDelayMs }),
-    }).dangerouslyUnref();
+    });
     retryPolicy.onRetry(() => {
       core.incidents.retries++;
     });
