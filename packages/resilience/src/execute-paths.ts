@@ -5,7 +5,10 @@
  * - fast rejection while open: no async frames, one stackless error, a promise that rejects a
  *   microtask later;
  * - full: everything else (timeout, slow calls, retry, bulkhead, fallback, signals, observers).
+ * Under a sampled parent span every call takes the full path inside its `breaker call` span.
  */
+
+import { type Context, context, trace } from '@opentelemetry/api';
 import { channels, PerfClosedError, PerfTimeoutError } from '@perf/core';
 import { startTimer, UNTIMED } from '@perf/core/internal';
 import { CircuitState as CockatielState, type IDefaultPolicyContext } from 'cockatiel';
@@ -24,7 +27,7 @@ import { isCockatielTaskCancelled } from './cockatiel-errors.js';
 import type { ExecuteOptions } from './execute-options.js';
 import { rememberForFallback } from './fallback.js';
 import { brokenCircuit, isolatedCircuit } from './fast-errors.js';
-import { recordCallSpan } from './tracing.js';
+import { CallRecord, endCallSpan, recordCallSpan, sampledParent, startCallSpan } from './tracing.js';
 
 type Fn<T> = (signal: AbortSignal) => Promise<T>;
 /** What cockatiel's `execute` is typed to take; the executor calls it with the context's signal. */
@@ -39,6 +42,8 @@ export function executeCall<T>(
   options: ExecuteOptions | undefined,
 ): Promise<T> {
   core.calls++;
+  const parent = sampledParent();
+  if (parent !== undefined) return executeTraced(core, fn, options, parent);
   const policy = core.policy;
   if (
     core.profile.lean &&
@@ -70,7 +75,39 @@ export function executeCall<T>(
   return executeFull(core, fn, options);
 }
 
-async function executeFull<T>(core: BreakerCore, fn: Fn<T>, options: ExecuteOptions | undefined): Promise<T> {
+/** The full path inside a `breaker call` span, child of `parent`, that `fn`'s own spans are children of. */
+function executeTraced<T>(
+  core: BreakerCore,
+  fn: Fn<T>,
+  options: ExecuteOptions | undefined,
+  parent: Context,
+): Promise<T> {
+  const record = new CallRecord();
+  const span = startCallSpan(core.name, parent);
+  const counted: Fn<T> = (signal) => {
+    record.attempts++;
+    return fn(signal);
+  };
+  return context
+    .with(trace.setSpan(parent, span), () => executeFull(core, counted, options, record))
+    .then(
+      (value) => {
+        endCallSpan(span, core.state, record, false, undefined);
+        return value;
+      },
+      (error: unknown) => {
+        endCallSpan(span, core.state, record, true, error);
+        throw error;
+      },
+    );
+}
+
+async function executeFull<T>(
+  core: BreakerCore,
+  fn: Fn<T>,
+  options: ExecuteOptions | undefined,
+  record?: CallRecord,
+): Promise<T> {
   const signal = options?.signal;
   const started = startTimer(callChannel, core.profile.clock);
   const plain = core.profile.plain;
@@ -106,12 +143,16 @@ async function executeFull<T>(core: BreakerCore, fn: Fn<T>, options: ExecuteOpti
       }
     }
   } catch (error) {
-    return onCallError(core, error, signal, started, options?.fallback) as Promise<T>;
+    return onCallError(core, error, signal, started, options?.fallback, record) as Promise<T>;
   }
   let slow = false;
   if (value instanceof SlowResult) {
     slow = true;
     value = value.value;
+  }
+  if (record !== undefined) {
+    record.outcome = slow ? 'failure' : 'success';
+    record.slow = slow;
   }
   const fallback = options?.fallback ?? core.profile.options.fallback;
   if (fallback !== undefined) rememberForFallback(fallback, value);
