@@ -44,8 +44,15 @@ export function recordCallSpan(
   span.end();
 }
 
+/** Where every 1.x copy of `@opentelemetry/api` keeps its registered globals (its cross-copy contract). */
+const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+
 /** The active context when its span is valid and sampled, else `undefined` (the one hot-path check). */
 export function sampledParent(): Context | undefined {
+  // No context manager registered: the API's no-op manager holds only the root context, so no span
+  // can be active. One property read instead of `trace.getActiveSpan()` for an app without an SDK.
+  const api = (globalThis as { [OTEL_API_GLOBAL]?: { context?: unknown } })[OTEL_API_GLOBAL];
+  if (api?.context === undefined) return undefined;
   const parent = trace.getActiveSpan();
   if (parent === undefined) return undefined;
   const sc = parent.spanContext();
