@@ -217,6 +217,23 @@ describe('breaker call spans with an OpenTelemetry SDK', () => {
     });
   });
 
+  it('records a caller that gave up during the retry backoff as aborted', async () => {
+    const breaker = createCircuitBreaker({
+      name: 'patient',
+      retry: { maxAttempts: 2, initialDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    const ctrl = new AbortController();
+    const { error } = await inRequest(() => {
+      const call = settle(breaker.execute(boom('transient'), { signal: ctrl.signal }));
+      setTimeout(() => ctrl.abort(), 20);
+      return call;
+    });
+    expect((error as Error).name).toBe('PerfAbortError');
+    const call = only('breaker call');
+    expect(call.attributes).toMatchObject({ 'perf.breaker.outcome': 'aborted', 'perf.breaker.attempts': 1 });
+    expect(call.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
   it('an unsampled parent yields no span and creates none for successes', async () => {
     const breaker = createCircuitBreaker({ name: 'users', failureThreshold: 1, clock: new ManualClock() });
     expect(await inUnsampledRequest(() => breaker.execute(ok(1)))).toBe(1);
