@@ -34,6 +34,9 @@ type Fn<T> = (signal: AbortSignal) => Promise<T>;
 type Attempt<T> = (context: IDefaultPolicyContext) => Promise<T>;
 
 const callChannel = channels.breaker.call;
+/** Node's longest timer delay: a keep-alive timer that only ever gets cleared. */
+const LONGEST_TIMER_MS = 2_147_483_647;
+const noop = () => undefined;
 
 /** Runs one call whose arguments were checked (see `ResilientCircuitBreaker.execute`). */
 export function executeCall<T>(
@@ -131,15 +134,24 @@ async function executeFull<T>(
         // Released as soon as the signal aborts while the call waits (probe, queue, backoff);
         // while `fn` runs, `fn` answers the abort through its own signal, as on every path.
         const call: RunningAttempts = { running: 0 };
-        const run = core.entry.execute(
+        // With a retry, the backoff this caller waits on must keep the process alive, but only
+        // until the caller is released: cockatiel's (unref'd here) cannot be cancelled, so the
+        // call holds a referenced timer of its own until it settles or its signal releases it.
+        const retrying = core.stack?.retry !== undefined;
+        const hold = retrying ? setTimeout(noop, LONGEST_TIMER_MS) : undefined;
+        const run = (retrying ? core.releasableEntry : core.entry).execute(
           // An attempt that starts after the abort (a retry once its backoff ends) belongs to a
           // caller already released and counted: it runs nothing and is not counted again.
           () => (signal.aborted ? Promise.reject(RELEASED) : trackRunning(call, attempt)),
           signal,
         );
-        value = await raceAbort(run, signal, call, () => {
-          core.incidents.aborted++;
-        });
+        try {
+          value = await raceAbort(run, signal, call, () => {
+            core.incidents.aborted++;
+          });
+        } finally {
+          if (hold !== undefined) clearTimeout(hold);
+        }
       }
     }
   } catch (error) {

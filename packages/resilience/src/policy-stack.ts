@@ -7,8 +7,9 @@
  * The timeout and retry-backoff timers stay referenced (no `dangerouslyUnref`): a caller awaits
  * them, so they must keep the process alive, or a script whose only pending work is a call
  * waiting to retry (or to time out) exits before it settles. The timeout timer is cleared as soon
- * as the attempt settles; a backoff outlives its caller (one aborted mid-wait) by at most
- * `retry.maxDelayMs`.
+ * as the attempt settles. cockatiel's backoff cannot be cancelled, so a call that can be released
+ * by its signal goes through `releasableEntry`, whose retry backoff is unref'd: that call holds
+ * its own referenced timer until it settles or is released (see `execute-paths.ts`).
  */
 import {
   type BulkheadPolicy,
@@ -40,6 +41,8 @@ import { isCockatielBroken, isCockatielIsolated } from './cockatiel-errors.js';
 export interface PolicyStack {
   readonly timeout: TimeoutPolicy | undefined;
   readonly retry: RetryPolicy | undefined;
+  /** The same retry with an unref'd backoff, for calls that hold their own keep-alive timer. */
+  readonly releasableRetry: RetryPolicy | undefined;
   readonly bulkhead: BulkheadPolicy | undefined;
 }
 
@@ -56,6 +59,7 @@ export function buildStack(core: BreakerCore): PolicyStack | undefined {
           abortOnReturn: false,
         });
   let retryPolicy: RetryPolicy | undefined;
+  let releasableRetry: RetryPolicy | undefined;
   if (o.retry !== undefined) {
     const retryable = (error: unknown) =>
       countsAgainst(core, error) &&
@@ -67,12 +71,15 @@ export function buildStack(core: BreakerCore): PolicyStack | undefined {
       maxAttempts: o.retry.maxAttempts,
       backoff: new ExponentialBackoff({ initialDelay: o.retry.initialDelayMs, maxDelay: o.retry.maxDelayMs }),
     });
-    retryPolicy.onRetry(() => {
+    releasableRetry = retryPolicy.dangerouslyUnref();
+    const countRetry = () => {
       core.incidents.retries++;
-    });
+    };
+    retryPolicy.onRetry(countRetry);
+    releasableRetry.onRetry(countRetry);
   }
   const bulkheadPolicy = o.bulkhead === undefined ? undefined : bulkhead(o.bulkhead.limit, o.bulkhead.queue);
-  return { timeout: timeoutPolicy, retry: retryPolicy, bulkhead: bulkheadPolicy };
+  return { timeout: timeoutPolicy, retry: retryPolicy, releasableRetry, bulkhead: bulkheadPolicy };
 }
 
 /** cockatiel's failure strategy for the configured window. */
@@ -112,6 +119,12 @@ export function buildPolicy(core: BreakerCore, initialState: unknown): void {
   if (stack?.bulkhead) outer.push(stack.bulkhead);
   if (stack?.retry) outer.push(stack.retry);
   core.entry = outer.length === 0 ? policy : wrap(...outer, policy);
+  core.releasableEntry =
+    stack?.releasableRetry === undefined
+      ? core.entry
+      : stack.bulkhead === undefined
+        ? wrap(stack.releasableRetry, policy)
+        : wrap(stack.bulkhead, stack.releasableRetry, policy);
 }
 
 /** Rebuilds the policy without re-publishing the new policy's own events. */

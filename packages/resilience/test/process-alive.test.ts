@@ -25,7 +25,7 @@ function runScript(body: string): Promise<{ code: number | null; stdout: string;
   });
 }
 
-describe('awaited timers keep the process alive', () => {
+describe('awaited timers keep the process alive', { timeout: 40_000 }, () => {
   it('a call waiting for its retry backoff settles before the process exits', async () => {
     const result = await runScript(`
       const b = createCircuitBreaker({ retry: { maxAttempts: 3, initialDelayMs: 200, maxDelayMs: 400 } });
@@ -33,6 +33,30 @@ describe('awaited timers keep the process alive', () => {
       console.log(await b.execute(async () => { if (n++ < 1) throw new Error('x'); return 'ok'; }));
     `);
     expect(result).toEqual({ code: 0, stdout: 'ok\n', stderr: '' });
+  });
+
+  it('a call with a signal waiting for its retry backoff settles before the process exits', async () => {
+    const result = await runScript(`
+      const b = createCircuitBreaker({ retry: { maxAttempts: 3, initialDelayMs: 200, maxDelayMs: 400 } });
+      let n = 0;
+      const signal = new AbortController().signal;
+      console.log(await b.execute(async () => { if (n++ < 1) throw new Error('x'); return 'ok'; }, { signal }));
+    `);
+    expect(result).toEqual({ code: 0, stdout: 'ok\n', stderr: '' });
+  });
+
+  it('a caller released by its signal mid-backoff no longer holds the process', async () => {
+    const started = Date.now();
+    const result = await runScript(`
+      const b = createCircuitBreaker({ retry: { maxAttempts: 3, initialDelayMs: 60000, maxDelayMs: 60000 } });
+      const ctrl = new AbortController();
+      setTimeout(() => ctrl.abort(), 50);
+      const error = await b.execute(async () => { throw new Error('x'); }, { signal: ctrl.signal }).catch((e) => e);
+      console.log(error.name);
+    `);
+    expect(result).toEqual({ code: 0, stdout: 'PerfAbortError\n', stderr: '' });
+    // The 60 s backoff it left behind does not keep the process: it exits well before.
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it('a call waiting on its timeout settles before the process exits', async () => {
