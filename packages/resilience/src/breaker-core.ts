@@ -22,6 +22,8 @@ export class BreakerCore extends BreakerCounters {
   policy!: CircuitBreakerPolicy;
   /** The outermost policy a call enters (the breaker policy itself when nothing wraps it). */
   entry!: IPolicy<IDefaultPolicyContext>;
+  /** `entry` with an unref'd retry backoff, for a call that holds its own keep-alive (policy-stack.ts). */
+  releasableEntry!: IPolicy<IDefaultPolicyContext>;
   /** The current policy's executor: a replaced policy's executor finds itself stale and does nothing. */
   executor: BreakerExecutor | undefined = undefined;
   sync: BreakerSyncAttachment | undefined = undefined;

@@ -24,7 +24,7 @@ import {
 } from './cockatiel-errors.js';
 import { NO_FALLBACK, resolveFallback } from './fallback.js';
 import { brokenCircuit, isolatedCircuit } from './fast-errors.js';
-import { recordCallSpan } from './tracing.js';
+import { type CallRecord, recordCallSpan } from './tracing.js';
 
 const callChannel = channels.breaker.call;
 
@@ -112,6 +112,7 @@ export async function onCallError(
   signal: AbortSignal | undefined,
   started: number,
   callFallback: FallbackOption | undefined,
+  record?: CallRecord,
 ): Promise<unknown> {
   let outcome: BreakerCallOutcome;
   let reason: FallbackReason | undefined;
@@ -153,6 +154,7 @@ export async function onCallError(
   } else {
     outcome = 'ignored-failure';
   }
+  if (record !== undefined) record.outcome = outcome;
   if (started !== UNTIMED) publishCall(core, outcome, started, thrown, false);
   // Failures and timeouts got their span in the executor, once per attempt.
   if (outcome === 'rejected' || outcome === 'bulkhead-rejected') {
@@ -166,6 +168,7 @@ export async function onCallError(
   const answer = await resolveFallback(fallback, thrown, { name: core.name, reason });
   if (answer === NO_FALLBACK) throw thrown;
   core.incidents.fallbacks++;
+  if (record !== undefined) record.fallback = true;
   if (started !== UNTIMED) publishCall(core, 'fallback', started, thrown, false);
   return answer;
 }

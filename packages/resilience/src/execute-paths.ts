@@ -5,7 +5,10 @@
  * - fast rejection while open: no async frames, one stackless error, a promise that rejects a
  *   microtask later;
  * - full: everything else (timeout, slow calls, retry, bulkhead, fallback, signals, observers).
+ * Under a sampled parent span every call takes the full path inside its `breaker call` span.
  */
+
+import { type Context, context, trace } from '@opentelemetry/api';
 import { channels, PerfClosedError, PerfTimeoutError } from '@perf/core';
 import { startTimer, UNTIMED } from '@perf/core/internal';
 import { CircuitState as CockatielState, type IDefaultPolicyContext } from 'cockatiel';
@@ -24,13 +27,16 @@ import { isCockatielTaskCancelled } from './cockatiel-errors.js';
 import type { ExecuteOptions } from './execute-options.js';
 import { rememberForFallback } from './fallback.js';
 import { brokenCircuit, isolatedCircuit } from './fast-errors.js';
-import { recordCallSpan } from './tracing.js';
+import { CallRecord, endCallSpan, recordCallSpan, sampledParent, startCallSpan } from './tracing.js';
 
 type Fn<T> = (signal: AbortSignal) => Promise<T>;
 /** What cockatiel's `execute` is typed to take; the executor calls it with the context's signal. */
 type Attempt<T> = (context: IDefaultPolicyContext) => Promise<T>;
 
 const callChannel = channels.breaker.call;
+/** Node's longest timer delay: a keep-alive timer that only ever gets cleared. */
+const LONGEST_TIMER_MS = 2_147_483_647;
+const noop = () => undefined;
 
 /** Runs one call whose arguments were checked (see `ResilientCircuitBreaker.execute`). */
 export function executeCall<T>(
@@ -39,6 +45,8 @@ export function executeCall<T>(
   options: ExecuteOptions | undefined,
 ): Promise<T> {
   core.calls++;
+  const parent = sampledParent();
+  if (parent !== undefined) return executeTraced(core, fn, options, parent);
   const policy = core.policy;
   if (
     core.profile.lean &&
@@ -70,7 +78,39 @@ export function executeCall<T>(
   return executeFull(core, fn, options);
 }
 
-async function executeFull<T>(core: BreakerCore, fn: Fn<T>, options: ExecuteOptions | undefined): Promise<T> {
+/** The full path inside a `breaker call` span, child of `parent`, that `fn`'s own spans are children of. */
+function executeTraced<T>(
+  core: BreakerCore,
+  fn: Fn<T>,
+  options: ExecuteOptions | undefined,
+  parent: Context,
+): Promise<T> {
+  const record = new CallRecord();
+  const span = startCallSpan(core.name, parent);
+  const counted: Fn<T> = (signal) => {
+    record.attempts++;
+    return fn(signal);
+  };
+  return context
+    .with(trace.setSpan(parent, span), () => executeFull(core, counted, options, record))
+    .then(
+      (value) => {
+        endCallSpan(span, core.state, record, false, undefined);
+        return value;
+      },
+      (error: unknown) => {
+        endCallSpan(span, core.state, record, true, error);
+        throw error;
+      },
+    );
+}
+
+async function executeFull<T>(
+  core: BreakerCore,
+  fn: Fn<T>,
+  options: ExecuteOptions | undefined,
+  record?: CallRecord,
+): Promise<T> {
   const signal = options?.signal;
   const started = startTimer(callChannel, core.profile.clock);
   const plain = core.profile.plain;
@@ -94,24 +134,37 @@ async function executeFull<T>(core: BreakerCore, fn: Fn<T>, options: ExecuteOpti
         // Released as soon as the signal aborts while the call waits (probe, queue, backoff);
         // while `fn` runs, `fn` answers the abort through its own signal, as on every path.
         const call: RunningAttempts = { running: 0 };
-        const run = core.entry.execute(
+        // With a retry, the backoff this caller waits on must keep the process alive, but only
+        // until the caller is released: cockatiel's (unref'd here) cannot be cancelled, so the
+        // call holds a referenced timer of its own until it settles or its signal releases it.
+        const retrying = core.stack?.retry !== undefined;
+        const hold = retrying ? setTimeout(noop, LONGEST_TIMER_MS) : undefined;
+        const run = (retrying ? core.releasableEntry : core.entry).execute(
           // An attempt that starts after the abort (a retry once its backoff ends) belongs to a
           // caller already released and counted: it runs nothing and is not counted again.
           () => (signal.aborted ? Promise.reject(RELEASED) : trackRunning(call, attempt)),
           signal,
         );
-        value = await raceAbort(run, signal, call, () => {
-          core.incidents.aborted++;
-        });
+        try {
+          value = await raceAbort(run, signal, call, () => {
+            core.incidents.aborted++;
+          });
+        } finally {
+          if (hold !== undefined) clearTimeout(hold);
+        }
       }
     }
   } catch (error) {
-    return onCallError(core, error, signal, started, options?.fallback) as Promise<T>;
+    return onCallError(core, error, signal, started, options?.fallback, record) as Promise<T>;
   }
   let slow = false;
   if (value instanceof SlowResult) {
     slow = true;
     value = value.value;
+  }
+  if (record !== undefined) {
+    record.outcome = slow ? 'failure' : 'success';
+    record.slow = slow;
   }
   const fallback = options?.fallback ?? core.profile.options.fallback;
   if (fallback !== undefined) rememberForFallback(fallback, value);

@@ -3,6 +3,13 @@
  * timeout → your function. Bulkhead rejections never reach the breaker, retries stop once the
  * breaker is open, and a timeout counts as a failure. The fallback is applied outside all of them
  * (see `call-outcome.ts`).
+ *
+ * The timeout and retry-backoff timers stay referenced (no `dangerouslyUnref`): a caller awaits
+ * them, so they must keep the process alive, or a script whose only pending work is a call
+ * waiting to retry (or to time out) exits before it settles. The timeout timer is cleared as soon
+ * as the attempt settles. cockatiel's backoff cannot be cancelled, so a call that can be released
+ * by its signal goes through `releasableEntry`, whose retry backoff is unref'd: that call holds
+ * its own referenced timer until it settles or is released (see `execute-paths.ts`).
  */
 import {
   type BulkheadPolicy,
@@ -34,6 +41,8 @@ import { isCockatielBroken, isCockatielIsolated } from './cockatiel-errors.js';
 export interface PolicyStack {
   readonly timeout: TimeoutPolicy | undefined;
   readonly retry: RetryPolicy | undefined;
+  /** The same retry with an unref'd backoff, for calls that hold their own keep-alive timer. */
+  readonly releasableRetry: RetryPolicy | undefined;
   readonly bulkhead: BulkheadPolicy | undefined;
 }
 
@@ -48,8 +57,9 @@ export function buildStack(core: BreakerCore): PolicyStack | undefined {
           strategy:
             o.timeoutStrategy === 'cooperative' ? TimeoutStrategy.Cooperative : TimeoutStrategy.Aggressive,
           abortOnReturn: false,
-        }).dangerouslyUnref();
+        });
   let retryPolicy: RetryPolicy | undefined;
+  let releasableRetry: RetryPolicy | undefined;
   if (o.retry !== undefined) {
     const retryable = (error: unknown) =>
       countsAgainst(core, error) &&
@@ -60,13 +70,16 @@ export function buildStack(core: BreakerCore): PolicyStack | undefined {
     retryPolicy = retry(handleWhen(retryable), {
       maxAttempts: o.retry.maxAttempts,
       backoff: new ExponentialBackoff({ initialDelay: o.retry.initialDelayMs, maxDelay: o.retry.maxDelayMs }),
-    }).dangerouslyUnref();
-    retryPolicy.onRetry(() => {
-      core.incidents.retries++;
     });
+    releasableRetry = retryPolicy.dangerouslyUnref();
+    const countRetry = () => {
+      core.incidents.retries++;
+    };
+    retryPolicy.onRetry(countRetry);
+    releasableRetry.onRetry(countRetry);
   }
   const bulkheadPolicy = o.bulkhead === undefined ? undefined : bulkhead(o.bulkhead.limit, o.bulkhead.queue);
-  return { timeout: timeoutPolicy, retry: retryPolicy, bulkhead: bulkheadPolicy };
+  return { timeout: timeoutPolicy, retry: retryPolicy, releasableRetry, bulkhead: bulkheadPolicy };
 }
 
 /** cockatiel's failure strategy for the configured window. */
@@ -106,6 +119,12 @@ export function buildPolicy(core: BreakerCore, initialState: unknown): void {
   if (stack?.bulkhead) outer.push(stack.bulkhead);
   if (stack?.retry) outer.push(stack.retry);
   core.entry = outer.length === 0 ? policy : wrap(...outer, policy);
+  core.releasableEntry =
+    stack?.releasableRetry === undefined
+      ? core.entry
+      : stack.bulkhead === undefined
+        ? wrap(stack.releasableRetry, policy)
+        : wrap(stack.bulkhead, stack.releasableRetry, policy);
 }
 
 /** Rebuilds the policy without re-publishing the new policy's own events. */

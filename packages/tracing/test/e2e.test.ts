@@ -95,6 +95,7 @@ describe('end to end: two services, one trace', () => {
     const spans = await receiver.waitFor(
       (s) =>
         s.some((x) => x.name === 'breaker failure') &&
+        s.filter((x) => x.name === 'breaker call').length >= 2 &&
         s.some((x) => x.resource['service.name'] === 'svc-b' && x.name === 'GET') &&
         s.some((x) => x.name === 'dedup.join'),
       15_000,
@@ -125,8 +126,14 @@ describe('end to end: two services, one trace', () => {
     const cacheDedup = byName(spans, 'dedup.run', 'svc-b')[0]!;
     expect(cacheDedup.parentSpanId).toBe(bServer.spanId);
     expect(factory.parentSpanId).toBe(cacheDedup.spanId);
-    // The factory's own work runs in the cache's dedup.run context, not under cache.factory.
-    expect(breakerSpan.parentSpanId).toBe(cacheDedup.spanId);
+    // The factory's own work runs in the cache's dedup.run context, not under cache.factory:
+    // both breaker calls (the failed one and the successful one) get a span there, and the failed
+    // attempt's span sits under its call.
+    const calls = byName(spans, 'breaker call', 'svc-b');
+    expect(calls.map((c) => c.attributes['perf.breaker.outcome']).sort()).toEqual(['failure', 'success']);
+    for (const c of calls) expect(c.parentSpanId).toBe(cacheDedup.spanId);
+    const failedCall = calls.find((c) => c.attributes['perf.breaker.outcome'] === 'failure')!;
+    expect(breakerSpan.parentSpanId).toBe(failedCall.spanId);
     expect(factory.attributes['cache.key']).toMatch(/^sha256:/); // hashed: it held a user id
     expect(JSON.stringify(spans)).not.toContain('user-42');
     expect(breakerSpan.attributes['perf.breaker.name']).toBe('history-db');
