@@ -230,6 +230,18 @@ export class Deduplicator implements DeduplicatorContract {
     }));
   }
 
+  /**
+   * Resolves once distributed mode is connected (both Redis connections ready, subscribed); at once
+   * without distributed mode. You need not wait for it: calls made before then wait for the first
+   * connection themselves (up to `distributed.connectTimeoutMs` after construction), then run.
+   * @throws {PerfTimeoutError} (rejects) when Redis is not ready within `distributed.connectTimeoutMs`.
+   * @throws {PerfClosedError} (rejects) after `close()`, or when `close()` ends the wait.
+   */
+  async ready(): Promise<void> {
+    if (this.#closed) throw new PerfClosedError(`Deduplicator "${this.name}" is closed`);
+    await this.#coordinator?.ready();
+  }
+
   /** True while a call for `key` is in flight here. */
   has(key: string): boolean {
     return this.#flights.has(key);

@@ -58,7 +58,7 @@ const DISTRIBUTED_SHAPE = {
   ),
   subscriber: optional(
     check<NonNullable<DistributedOptions['subscriber']>>(
-      (v) => hasMethods(v, ['subscribe', 'unsubscribe', 'on', 'removeListener', 'quit']),
+      (v) => hasMethods(v, ['subscribe', 'unsubscribe', 'ping', 'on', 'removeListener', 'quit']),
       'an ioredis client for pub/sub',
     ),
   ),
@@ -69,6 +69,7 @@ const DISTRIBUTED_SHAPE = {
   commandTimeoutMs: withDefault(is.positiveNumber, 1000),
   maxResultBytes: withDefault(is.positiveInteger, 1024 * 1024),
   outageBackoffMs: withDefault(is.nonNegativeNumber, 1000),
+  connectTimeoutMs: withDefault(is.delayMs, 5000),
 };
 
 const DEDUP_SHAPE = {

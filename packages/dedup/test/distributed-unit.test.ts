@@ -13,6 +13,10 @@ function fakeRedis(options: { setReply?: 'OK' | null; fail?: boolean; setGate?: 
       commands.push(`SUBSCRIBE ${channel}`);
     },
     unsubscribe: async () => {},
+    ping: async () => {
+      commands.push('PING');
+      return 'PONG';
+    },
     on: () => subscriber,
     removeListener: () => subscriber,
     quit: async () => {
@@ -42,7 +46,7 @@ describe('distributed mode (unit, fake Redis)', () => {
     const dedup = new Deduplicator({ name: 'u', distributed: { redis, prefix: 'p:' } });
     await expect(dedup.run('k', async () => 'v')).resolves.toBe('v');
     await new Promise((r) => setImmediate(r));
-    expect(commands).toEqual(['SUBSCRIBE p:u:done', 'SET p:u:lock:k', 'EVAL p:u:lock:k']);
+    expect(commands).toEqual(['SUBSCRIBE p:u:done', 'SET p:u:lock:k', 'PING', 'EVAL p:u:lock:k']);
     expect(dedup.stats().distributed).toMatchObject({ leads: 1, fallbacks: 0 });
     await dedup.close();
     expect(subscriber.quitCalled).toBe(true);
