@@ -41,6 +41,20 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Waits until an instance holds `key`'s fleet lock. The leader is whoever takes the lock first, and
+ * a client constructed a moment ago may still be connecting: a fixed head start (it used to be
+ * `sleep(30)`) does not decide who leads on a loaded machine; the lock does.
+ */
+async function lockTaken(key: string, name = 'fleet'): Promise<void> {
+  const admin = clients[0] ?? client();
+  const deadline = Date.now() + 5000;
+  while ((await admin.exists(`${PREFIX}${name}:lock:${key}`)) === 0) {
+    if (Date.now() > deadline) throw new Error(`nobody took the lock of ${key} within 5 s`);
+    await sleep(5);
+  }
+}
+
 async function keysLeft(redis: Redis): Promise<string[]> {
   const found: string[] = [];
   let cursor = '0';
@@ -96,7 +110,7 @@ describe.skipIf(!(await redisAvailable()))('distributed mode (real Redis)', () =
       await sleep(150);
       throw new Error('leader failed');
     });
-    await sleep(30);
+    await lockTaken('k2');
     const pb = b.run('k2', async () => {
       runs++;
       return 'local';
@@ -128,7 +142,7 @@ describe.skipIf(!(await redisAvailable()))('distributed mode (real Redis)', () =
       return 'slow but alive';
     };
     const pa = a.run('k4', fn);
-    await sleep(30);
+    await lockTaken('k4');
     const pb = b.run('k4', fn);
     expect(await Promise.all([pa, pb])).toEqual(['slow but alive', 'slow but alive']);
     expect(runs).toBe(1);
@@ -143,7 +157,7 @@ describe.skipIf(!(await redisAvailable()))('distributed mode (real Redis)', () =
       await sleep(1000);
       return 'slow';
     });
-    await sleep(30);
+    await lockTaken('k5');
     const started = Date.now();
     await expect(b.run('k5', async () => 'impatient')).resolves.toBe('impatient');
     expect(Date.now() - started).toBeLessThan(900);
@@ -158,7 +172,7 @@ describe.skipIf(!(await redisAvailable()))('distributed mode (real Redis)', () =
       await sleep(150);
       return 'x'.repeat(5000);
     });
-    await sleep(30);
+    await lockTaken('k6');
     const pb = b.run('k6', async () => 'mine');
     expect((await pa).length).toBe(5000);
     await expect(pb).resolves.toBe('mine');
