@@ -38,8 +38,12 @@ describe('rendering through prom-client', () => {
     expect(ours).toContain('service="chat"');
   });
 
-  it('matches prom-client OpenMetrics output too, without renaming the counters it holds', async () => {
-    const m = createMetrics({ clock: new ManualClock() });
+  it('matches prom-client OpenMetrics output too (an OpenMetrics registry), without renaming the counters it holds', async () => {
+    const { createRegistry } = await import('../src/render.js');
+    const m = createMetrics({
+      clock: new ManualClock(),
+      registry: createRegistry(Registry.OPENMETRICS_CONTENT_TYPE),
+    });
     open.push(m);
     for (let i = 0; i < 30; i++)
       channels.breaker.call.publish({ name: `b${i}`, outcome: 'success', durationMs: 1 });
