@@ -265,12 +265,14 @@ export class RedisCoordinator {
           }
           this.#forget(key, waiter);
           const early: Envelope | undefined = envelope;
-          if (signal.aborted || early?.ok) {
-            // Cancelled (or closed) while the lock request was on its way, or the result arrived
+          if (signal.aborted || early !== undefined) {
+            // Cancelled (or closed) while the lock request was on its way, or the outcome arrived
             // meanwhile: hand the lock straight back, telling nobody (waiters re-try the lock).
-            // Awaited, so the lock is gone by the time this call settles.
+            // Awaited, so the lock is gone by the time this call settles. A failed leader means
+            // "run it yourself", exactly as when its message arrives while waiting.
             await this.#command(this.#redis.eval(UNLOCK, 1, this.lockKey(key), token)).catch(() => {});
             if (signal.aborted) throw signal.reason ?? new PerfAbortError();
+            if (!early!.ok) return await this.#fallback(fn, signal);
             this.stats.remoteResults++;
             return early!.v as T;
           }
