@@ -326,6 +326,7 @@ export class RedisBreakerSync implements BreakerSync {
       .then(
         () => {
           if (this.#inFlight.get(name) === seq) this.#inFlight.delete(name);
+          this.#flush(); // Redis answers again: what failed earlier without a reconnect goes out too
         },
         () => {
           this.#errors++;

@@ -122,6 +122,30 @@ describe('RedisBreakerSync (fake client)', () => {
     expect(breaker.state).toBe('open');
     await tick();
     expect(a.stats().errors).toBe(1);
+    expect(a.stats().pending).toBe(1); // remembered, not lost
+  });
+
+  it('a transition that failed to publish goes out with the next one that succeeds, superseded ones never', async () => {
+    const net = fakeRedisNetwork();
+    const a = createRedisBreakerSync({ redis: net.client(), channel: 'c', instanceId: 'a' });
+    const b = createRedisBreakerSync({ redis: net.client(), channel: 'c', instanceId: 'b' });
+    await Promise.all([a.ready, b.ready]);
+    const clock = new ManualClock();
+    const failed = createCircuitBreaker({ name: 'failed', failureThreshold: 1, sync: a, clock });
+    const other = createCircuitBreaker({ name: 'other', failureThreshold: 1, sync: a, clock });
+    const failedOnB = createCircuitBreaker({ name: 'failed', failureThreshold: 1, sync: b, clock });
+    const otherOnB = createCircuitBreaker({ name: 'other', failureThreshold: 1, sync: b, clock });
+    net.setDown(true);
+    await settle(failed.execute(boom()));
+    await tick();
+    expect(a.stats().pending).toBe(1);
+    expect(failedOnB.state).toBe('closed');
+    net.setDown(false);
+    await settle(other.execute(boom()));
+    await tick();
+    expect(otherOnB.state).toBe('open');
+    expect(failedOnB.state).toBe('open'); // replayed after the next successful publish
+    expect(a.stats().pending).toBe(0);
   });
 
   it('bounds attached breakers by maxBreakers; detaching frees room; registries detach evicted breakers', async () => {
