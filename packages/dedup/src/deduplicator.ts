@@ -21,7 +21,12 @@ import {
 import { AbortFanout } from './abort-fanout.js';
 import type { DedupCallInfo, DedupCallOptions, DedupDetailedResult } from './call-info.js';
 import { Caller, Flight } from './flight.js';
-import { checkDeduplicatorOptions, checkRunOptions, type DeduplicatorOptions } from './options.js';
+import {
+  checkDeduplicatorOptions,
+  checkRunOptions,
+  type DeduplicatorOptions,
+  defaultConnectTimeoutMs,
+} from './options.js';
 import { type DistributedStats, RedisCoordinator } from './redis-coordinator.js';
 import { cloneValue, deepFreeze, type ShareMode } from './share.js';
 import {
@@ -126,7 +131,11 @@ export class Deduplicator implements DeduplicatorContract {
       d === undefined
         ? undefined
         : new RedisCoordinator(
-            { ...d, waitTimeoutMs: d.waitTimeoutMs ?? opts.timeoutMs },
+            {
+              ...d,
+              waitTimeoutMs: d.waitTimeoutMs ?? opts.timeoutMs,
+              connectTimeoutMs: d.connectTimeoutMs ?? defaultConnectTimeoutMs(opts.timeoutMs),
+            },
             opts.name,
             opts.clock,
           );

@@ -76,7 +76,8 @@ export interface DistributedOptions {
   outageBackoffMs?: number;
   /**
    * How long after construction calls wait for the first connection (both clients ready) before
-   * running locally as in an outage; also the bound of `ready()`. Default 5000.
+   * running locally as in an outage; also the bound of `ready()`. Default 5000, or half of
+   * `timeoutMs` when that is shorter; must be below `timeoutMs`.
    */
   connectTimeoutMs?: number;
 }

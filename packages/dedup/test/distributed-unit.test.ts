@@ -107,6 +107,27 @@ describe('distributed mode before the clients are ready (unit, fake Redis)', () 
     await dedup.close();
   });
 
+  it('the wait stays inside the in-flight limit: half of a short timeoutMs by default, and never timeoutMs or more', async () => {
+    const clock = new ManualClock();
+    const net = connectingRedis();
+    const dedup = new Deduplicator({ clock, timeoutMs: 2000, distributed: { redis: net.redis } });
+    const call = dedup.run('k', async () => 'local');
+    await new Promise((r) => setImmediate(r));
+    clock.advance(999);
+    await new Promise((r) => setImmediate(r));
+    expect(dedup.stats().distributed?.fallbacks).toBe(0); // still waiting
+    clock.advance(1); // 1000 ms: half of timeoutMs, well before the call would be abandoned
+    await expect(call).resolves.toBe('local');
+    await dedup.close();
+    let caught: unknown;
+    try {
+      new Deduplicator({ timeoutMs: 2000, distributed: { redis: net.redis, connectTimeoutMs: 2000 } });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ code: 'ERR_PERF_CONFIG', field: 'distributed.connectTimeoutMs' });
+  });
+
   it('close() ends the wait: the waiting call and ready() reject with PerfClosedError', async () => {
     const net = connectingRedis();
     const dedup = new Deduplicator({ distributed: { redis: net.redis } });
