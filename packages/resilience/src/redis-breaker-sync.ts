@@ -139,6 +139,8 @@ export class RedisBreakerSync implements BreakerSync {
   #subscribed = false;
   #resyncing = false;
   #resyncAgain = false;
+  /** The states were read back at least once since the subscription went live. */
+  #readOnce = false;
   readonly #readyWaiters = new Set<(error?: Error) => void>();
 
   constructor(options: RedisBreakerSyncOptions) {
@@ -188,7 +190,7 @@ export class RedisBreakerSync implements BreakerSync {
    */
   get ready(): Promise<void> {
     if (this.#closed) return Promise.reject(new PerfClosedError('RedisBreakerSync is closed'));
-    if (this.#subscribed && !this.#resyncing) return Promise.resolve();
+    if (this.#subscribed && this.#readOnce && !this.#resyncing) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const settle = (error?: Error): void => {
         systemClock.clearTimeout(timer);
@@ -364,6 +366,7 @@ export class RedisBreakerSync implements BreakerSync {
       )
       .finally(() => {
         this.#resyncing = false;
+        this.#readOnce = true;
         // `ready` means "in step with the fleet": subscribed and read back once (or tried to).
         for (const settle of [...this.#readyWaiters]) settle();
         if (this.#resyncAgain) {
