@@ -54,6 +54,20 @@ describe('rendering through prom-client', () => {
   });
 });
 
+describe('an OpenMetrics registry of yours', () => {
+  it("keeps _total in Prometheus-text scrapes even when prom-client's own metrics() ran first", async () => {
+    const { createRegistry } = await import('../src/render.js');
+    const registry = createRegistry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const m = createMetrics({ clock: new ManualClock(), registry });
+    open.push(m);
+    channels.breaker.call.publish({ name: 'b', outcome: 'success', durationMs: 1 });
+    await registry.metrics(); // renames its counters in place (drops _total)
+    const text = await m.render('prometheus');
+    expect(text).toContain('# TYPE perf_breaker_calls_total counter');
+    expect(text).toContain('\nperf_breaker_calls_total{name="b",outcome="success"} 1');
+  });
+});
+
 describe('histograms counted per bucket and handed to prom-client at collect', () => {
   it('the prom-client in use supports the bulk path', () => {
     expect(bulkSupported()).toBe(true);
