@@ -1,7 +1,7 @@
 /**
  * Fails when a tracked file points at a path outside the repository: a relative path that climbs
  * above the repository root (`../notes.md` from the root, `../../../x` from `packages/a/src`),
- * or an absolute path into the machine it was written on (`/work/...`, `/home/...`). Users of the
+ * or an absolute path into the machine it was written on (its `/work` tree). Users of the
  * repository have neither. Run by `pnpm lint`; `tsx tooling/check-repo-paths.ts` alone too.
  */
 import { execFileSync } from 'node:child_process';
@@ -13,7 +13,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TEXT = /\.(?:[cm]?[jt]sx?|json|md|ya?ml|toml|sh|txt|html|css)$|(?:^|\/)(?:run|Dockerfile)$/;
 /** `../` climbs followed by a path segment, not preceded by a path character or a dot. */
 const RELATIVE = /(?<![\w./-])((?:\.\.\/)+)([\w@.-]+)/g;
-const ABSOLUTE = /(?<![\w.:/-])\/(?:work|home|Users)\/[\w./-]+/g;
+/** The machine's own work directories (the repository's users have other ones). */
+const ABSOLUTE = /(?<![\w.:/-])\/work\/[\w./-]+/g;
 
 export interface Finding {
   file: string;
