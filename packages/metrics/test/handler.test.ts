@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { channels, ManualClock } from '@perf/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installContextManager, withSpan } from './helpers.js';
-import { createMetrics, isPerfConfigError, type Metrics, negotiateFormat } from './imports.js';
+import { createMetrics, type Metrics, negotiateFormat } from './imports.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
