@@ -3,6 +3,8 @@
  * so tests can move time by hand instead of sleeping.
  */
 
+import { clampTimerDelay } from './timer-delay.js';
+
 /** An opaque timer handle returned by `Clock.setTimeout`. */
 export type TimerHandle = { readonly __timer: unique symbol } | object;
 
@@ -14,11 +16,28 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The real clock: `Date.now()` and unref'ed Node timers. */
+/** What a `Clock` option must be, in every @perf package's error message. */
+export const CLOCK_MUST_BE = 'a Clock (an object with now, setTimeout and clearTimeout)';
+
+/** The one duck-type check for a `Clock` (an injected `ManualClock`, sinon's fake timers...). */
+export function isClock(value: unknown): value is Clock {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Clock).now === 'function' &&
+    typeof (value as Clock).setTimeout === 'function' &&
+    typeof (value as Clock).clearTimeout === 'function'
+  );
+}
+
+/**
+ * The real clock: `Date.now()` and unref'ed Node timers. A delay past `MAX_TIMER_DELAY_MS` is
+ * clamped to it (Node would fire it after 1 ms).
+ */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const t = setTimeout(fn, ms);
+    const t = setTimeout(fn, clampTimerDelay(ms));
     t.unref();
     return t;
   },

@@ -29,47 +29,73 @@ import type {
   DedupTimeoutEvent,
 } from './events-dedup.js';
 
-/** Every channel name and the payload published on it. */
-export interface PerfEventMap {
-  /** A caller found no call in flight for its key and runs `fn` (it leads). */
-  'perf:dedup:lead': DedupLeadEvent;
-  /** A caller joined a call already in flight (a duplicate prevented). */
-  'perf:dedup:join': DedupJoinEvent;
-  /** A caller's `run()` settled: success, error, timeout or aborted; once per caller. */
-  'perf:dedup:settle': DedupSettleEvent;
-  /** A caller's own wait, or a leader's in-flight bound, ran out. */
-  'perf:dedup:timeout': DedupTimeoutEvent;
-  /** A call ran without deduplication (in-flight table full, or deduplication refused). */
-  'perf:dedup:bypass': DedupBypassEvent;
-
-  /** A read found a live value in a tier. */
-  'perf:cache:hit': CacheHitEvent;
-  /** A read found nothing usable in a tier. */
-  'perf:cache:miss': CacheMissEvent;
-  /** A value was written (through `set`, `getOrSet`, a backfill or warming). */
-  'perf:cache:set': CacheSetEvent;
-  /** Keys were removed: one key, a prefix, a scope or everything. */
-  'perf:cache:delete': CacheDeleteEvent;
-  /** Tags were invalidated. */
-  'perf:cache:invalidate': CacheInvalidateEvent;
-  /** A `getOrSet` factory ran and settled. */
-  'perf:cache:factory': CacheFactoryEvent;
-  /** An expired value was served from grace (fail-safe). */
-  'perf:cache:stale': CacheStaleEvent;
-  /** A bus message was sent to, or received from, other instances. */
-  'perf:cache:bus': CacheBusEvent;
-  /** A tier, the bus, the lock or the serializer failed; the cache carried on. */
-  'perf:cache:error': CacheErrorEvent;
-  /** A public cache operation finished, with its duration (for latency histograms). */
-  'perf:cache:operation': CacheOperationEvent;
-
-  /** A breaker moved between states. */
-  'perf:breaker:state': BreakerStateEvent;
-  /** A call through a breaker finished, with its outcome. */
-  'perf:breaker:call': BreakerCallEvent;
+/** A payload type, carried by the list below for the type system only (the value is never read). */
+function payload<T>(): T {
+  return undefined as T;
 }
 
-export type PerfChannelName = keyof PerfEventMap;
+/**
+ * The one list of @perf events: service, event, payload type. Channel names (`perf:<service>:<event>`),
+ * `PerfEventMap`, `CHANNEL_NAMES` and `channels` are all derived from it, so a new event is added here
+ * and nowhere else.
+ */
+const EVENTS = {
+  dedup: {
+    /** A caller found no call in flight for its key and runs `fn` (it leads). */
+    lead: payload<DedupLeadEvent>(),
+    /** A caller joined a call already in flight (a duplicate prevented). */
+    join: payload<DedupJoinEvent>(),
+    /** A caller's `run()` settled: success, error, timeout or aborted; once per caller. */
+    settle: payload<DedupSettleEvent>(),
+    /** A caller's own wait, or a leader's in-flight bound, ran out. */
+    timeout: payload<DedupTimeoutEvent>(),
+    /** A call ran without deduplication (in-flight table full, or deduplication refused). */
+    bypass: payload<DedupBypassEvent>(),
+  },
+  cache: {
+    /** A read found a live value in a tier. */
+    hit: payload<CacheHitEvent>(),
+    /** A read found nothing usable in a tier. */
+    miss: payload<CacheMissEvent>(),
+    /** A value was written (through `set`, `getOrSet`, a backfill or warming). */
+    set: payload<CacheSetEvent>(),
+    /** Keys were removed: one key, a prefix, a scope or everything. */
+    delete: payload<CacheDeleteEvent>(),
+    /** Tags were invalidated. */
+    invalidate: payload<CacheInvalidateEvent>(),
+    /** A `getOrSet` factory ran and settled. */
+    factory: payload<CacheFactoryEvent>(),
+    /** An expired value was served from grace (fail-safe). */
+    stale: payload<CacheStaleEvent>(),
+    /** A bus message was sent to, or received from, other instances. */
+    bus: payload<CacheBusEvent>(),
+    /** A tier, the bus, the lock or the serializer failed; the cache carried on. */
+    error: payload<CacheErrorEvent>(),
+    /** A public cache operation finished, with its duration (for latency histograms). */
+    operation: payload<CacheOperationEvent>(),
+  },
+  breaker: {
+    /** A breaker moved between states. */
+    state: payload<BreakerStateEvent>(),
+    /** A call through a breaker finished, with its outcome. */
+    call: payload<BreakerCallEvent>(),
+  },
+};
+
+type Events = typeof EVENTS;
+type Service = keyof Events;
+
+/** Every channel name: `perf:<service>:<event>`. */
+export type PerfChannelName = { [S in Service]: `perf:${S}:${keyof Events[S] & string}` }[Service];
+
+/** Every channel name and the payload published on it. */
+export type PerfEventMap = {
+  [N in PerfChannelName]: N extends `perf:${infer S extends Service}:${infer E}`
+    ? E extends keyof Events[S]
+      ? Events[S][E]
+      : never
+    : never;
+};
 
 /** A diagnostics channel whose payload type is known. */
 export interface TypedChannel<T> {
@@ -80,58 +106,36 @@ export interface TypedChannel<T> {
   unsubscribe(onMessage: (message: T, name: string | symbol) => void): boolean;
 }
 
-/** Every channel name, in a stable order. */
-export const CHANNEL_NAMES: readonly PerfChannelName[] = Object.freeze([
-  'perf:dedup:lead',
-  'perf:dedup:join',
-  'perf:dedup:settle',
-  'perf:dedup:timeout',
-  'perf:dedup:bypass',
-  'perf:cache:hit',
-  'perf:cache:miss',
-  'perf:cache:set',
-  'perf:cache:delete',
-  'perf:cache:invalidate',
-  'perf:cache:factory',
-  'perf:cache:stale',
-  'perf:cache:bus',
-  'perf:cache:error',
-  'perf:cache:operation',
-  'perf:breaker:state',
-  'perf:breaker:call',
-] as const);
+/** Every channel name, in a stable order (the list's order). */
+export const CHANNEL_NAMES: readonly PerfChannelName[] = Object.freeze(
+  Object.entries(EVENTS).flatMap(([service, events]) =>
+    Object.keys(events).map((event) => `perf:${service}:${event}` as PerfChannelName),
+  ),
+);
 
 /** Returns the typed channel for `name` (the same object Node returns for that name). */
 export function perfChannel<N extends PerfChannelName>(name: N): TypedChannel<PerfEventMap[N]> {
   return diagnosticsChannel.channel(name) as unknown as TypedChannel<PerfEventMap[N]>;
 }
 
+/** The channels of each service, by event. */
+export type PerfChannels = {
+  readonly [S in Service]: { readonly [E in keyof Events[S]]: TypedChannel<Events[S][E]> };
+};
+
 /** The channels, grouped by service, ready to publish on. */
-export const channels = {
-  dedup: {
-    lead: perfChannel('perf:dedup:lead'),
-    join: perfChannel('perf:dedup:join'),
-    settle: perfChannel('perf:dedup:settle'),
-    timeout: perfChannel('perf:dedup:timeout'),
-    bypass: perfChannel('perf:dedup:bypass'),
-  },
-  cache: {
-    hit: perfChannel('perf:cache:hit'),
-    miss: perfChannel('perf:cache:miss'),
-    set: perfChannel('perf:cache:set'),
-    delete: perfChannel('perf:cache:delete'),
-    invalidate: perfChannel('perf:cache:invalidate'),
-    factory: perfChannel('perf:cache:factory'),
-    stale: perfChannel('perf:cache:stale'),
-    bus: perfChannel('perf:cache:bus'),
-    error: perfChannel('perf:cache:error'),
-    operation: perfChannel('perf:cache:operation'),
-  },
-  breaker: {
-    state: perfChannel('perf:breaker:state'),
-    call: perfChannel('perf:breaker:call'),
-  },
-} as const;
+export const channels: PerfChannels = Object.freeze(
+  Object.fromEntries(
+    Object.entries(EVENTS).map(([service, events]) => [
+      service,
+      Object.freeze(
+        Object.fromEntries(
+          Object.keys(events).map((event) => [event, diagnosticsChannel.channel(`perf:${service}:${event}`)]),
+        ),
+      ),
+    ]),
+  ),
+) as unknown as PerfChannels;
 
 /**
  * Publishes only when someone listens. Pass a function to build the payload lazily, so an

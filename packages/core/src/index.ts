@@ -40,6 +40,7 @@ export {
   CHANNEL_NAMES,
   channels,
   type PerfChannelName,
+  type PerfChannels,
   type PerfEvent,
   type PerfEventMap,
   perfChannel,
@@ -71,6 +72,8 @@ export type {
   DedupTimeoutEvent,
 } from './events-dedup.js';
 export { hashKey, hashString } from './hash.js';
+// The options checker and `describeValue` are for @perf packages: import them from
+// `@perf/core/internal`. They stay here too for compatibility (to be removed in a major release).
 export {
   type Check,
   type CheckContext,
@@ -79,7 +82,7 @@ export {
   checkOptions,
   is,
   isPlainObject,
-  MAX_TIMER_DELAY_MS,
   optional,
   withDefault,
 } from './options.js';
+export { MAX_TIMER_DELAY_MS } from './timer-delay.js';

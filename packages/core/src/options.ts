@@ -10,7 +10,9 @@
  *   name: optional(is.nonEmptyString),
  * });
  */
+import { CLOCK_MUST_BE, type Clock, isClock } from './clock.js';
 import { PerfConfigError } from './errors.js';
+import { MAX_TIMER_DELAY_MS } from './timer-delay.js';
 
 /** Where a value sits: the API that received it and the dotted field path. */
 export interface CheckContext {
@@ -34,12 +36,6 @@ export function check<T>(predicate: (value: unknown) => boolean, mustBe: string)
 }
 
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
-/**
- * The longest delay a Node.js timer honours (2^31 - 1 ms, about 24.8 days); a longer one fires after
- * 1 ms instead, which would turn a generous timeout into an immediate one.
- */
-export const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
 /** Ready-made checks for the value kinds @perf options use. */
 export const is = {
@@ -75,6 +71,8 @@ export const is = {
     'an AbortSignal',
   ),
   plainObject: check<Record<string, unknown>>(isPlainObject, 'a plain object'),
+  /** A `Clock`: an object with `now`, `setTimeout` and `clearTimeout` (see `isClock`). */
+  clock: check<Clock>(isClock, CLOCK_MUST_BE),
   /** One of the listed literal values. */
   oneOf<const V extends readonly (string | number | boolean)[]>(...values: V): Check<V[number]> {
     return check<V[number]>(

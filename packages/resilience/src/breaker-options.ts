@@ -3,19 +3,17 @@
  * with @perf/core's `checkOptions`, so a bad value throws `PerfConfigError` naming it before
  * anything is built.
  */
+import { type Clock, PerfConfigError, systemClock } from '@perf/core';
 import {
   type Check,
   type CheckContext,
-  type Clock,
   check,
   checkOptions,
   is,
   isPlainObject,
   optional,
-  PerfConfigError,
-  systemClock,
   withDefault,
-} from '@perf/core';
+} from '@perf/core/internal';
 import type { CircuitBreakerSnapshot } from './breaker-snapshot.js';
 import type { BreakerSync } from './breaker-sync.js';
 
@@ -142,9 +140,6 @@ const sub = (ctx: CheckContext, key: string): CheckContext => ({
   field: `${ctx.field}.${key}`,
 });
 
-/** A delay cockatiel hands to `setTimeout`: finite and at most Node's longest timer (core's check). */
-const timerMs = (positive: boolean) => (positive ? is.delayMs : is.nonNegativeDelayMs);
-
 /** A rate strictly between 0 and 1, as cockatiel's windowed breakers require. */
 const openRatio: Check<number> = (value, ctx) =>
   typeof value === 'number' && value > 0 && value < 1
@@ -207,16 +202,6 @@ export const fallbackCheck: Check<FallbackOption> = (value, ctx) => {
   return checked;
 };
 
-const clockCheck = check<Clock>(
-  (v) =>
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as Clock).now === 'function' &&
-    typeof (v as Clock).setTimeout === 'function' &&
-    typeof (v as Clock).clearTimeout === 'function',
-  'a Clock (now, setTimeout, clearTimeout)',
-);
-
 export const syncCheck = check<BreakerSync>(
   (v) => typeof v === 'object' && v !== null && typeof (v as BreakerSync).attach === 'function',
   'a BreakerSync (from createRedisBreakerSync)',
@@ -230,21 +215,22 @@ const shape = {
   window: optional(windowCheck),
   halfOpenAfterMs: withDefault(is.positiveNumber, 60_000),
   halfOpenBackoff: optional(is.object({ maxDelayMs: is.positiveNumber })),
-  timeoutMs: optional(timerMs(true)),
+  // Delays cockatiel hands to `setTimeout` follow core's timer-delay rule (refused past the longest timer).
+  timeoutMs: optional(is.delayMs),
   timeoutStrategy: withDefault(is.oneOf('aggressive', 'cooperative'), 'aggressive'),
   errorFilter: optional(is.function as Check<(error: unknown) => boolean>),
   slowCallMs: optional(is.positiveNumber),
   retry: optional(
     is.object({
       maxAttempts: withDefault(is.positiveInteger, 2),
-      initialDelayMs: withDefault(timerMs(false), 128),
-      maxDelayMs: withDefault(timerMs(true), 10_000),
+      initialDelayMs: withDefault(is.nonNegativeDelayMs, 128),
+      maxDelayMs: withDefault(is.delayMs, 10_000),
     }),
   ),
   bulkhead: optional(is.object({ limit: is.positiveInteger, queue: withDefault(is.nonNegativeInteger, 0) })),
   fallback: optional(fallbackCheck),
   initialState: optional(snapshotCheck),
-  clock: withDefault(clockCheck, systemClock),
+  clock: withDefault(is.clock as Check<Clock>, systemClock),
   sync: optional(syncCheck),
 };
 

@@ -3,15 +3,8 @@
  * registry. The registry keeps at most `maxBreakers`; past that it evicts the least recently used
  * breaker, preferring a closed one, so per-key breakers can never grow memory without bound.
  */
-import {
-  checkOptions,
-  is,
-  optional,
-  PerfClosedError,
-  PerfConfigError,
-  PerfKeyError,
-  withDefault,
-} from '@perf/core';
+import { PerfClosedError, PerfConfigError, PerfKeyError } from '@perf/core';
+import { checkOptions, is, optional, withDefault } from '@perf/core/internal';
 import {
   type CheckedBreakerOptions,
   type CircuitBreakerOptions,

@@ -3,7 +3,8 @@
  * cockatiel 3.2.1's Count and Sampling breakers hand out their live arrays, #113) plus what the
  * wrapper adds: the state name and when the open period started on the breaker's clock.
  */
-import { type CircuitState, isPlainObject, PerfConfigError } from '@perf/core';
+import { type CircuitState, PerfConfigError } from '@perf/core';
+import { isPlainObject } from '@perf/core/internal';
 
 /** Which failure policy produced a snapshot; a snapshot only hydrates the same kind. */
 export type BreakerKind = 'consecutive' | 'count' | 'sampling';

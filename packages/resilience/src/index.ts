@@ -23,12 +23,6 @@ export {
 export type { BreakerKind, CircuitBreakerSnapshot } from './breaker-snapshot.js';
 export type { BreakerSync, BreakerSyncAttachment, SharedState } from './breaker-sync.js';
 export {
-  isCockatielBroken,
-  isCockatielBulkheadRejected,
-  isCockatielIsolated,
-  isCockatielTaskCancelled,
-} from './cockatiel-errors.js';
-export {
   BrokenCircuitError,
   BulkheadRejectedError,
   IsolatedCircuitError,

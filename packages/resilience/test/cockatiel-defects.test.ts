@@ -7,12 +7,12 @@ import { IsolatedCircuitError, isPerfAbortError, ManualClock } from '@perf/core'
 import * as cockatiel from 'cockatiel';
 import { describe, expect, it } from 'vitest';
 import {
-  createCircuitBreaker,
   isCockatielBroken,
   isCockatielBulkheadRejected,
   isCockatielIsolated,
   isCockatielTaskCancelled,
-} from '../src/index.js';
+} from '../src/cockatiel-errors.js';
+import { createCircuitBreaker } from '../src/index.js';
 import { boom, deferred, settle, tick } from './support/helpers.js';
 
 describe('#103: isIsolatedCircuitError / isTaskCancelledError check the wrong marker', () => {

@@ -15,10 +15,6 @@ describe('@perf/resilience as shipped (dist/ through package exports)', () => {
     'createRedisBreakerSync',
     'isBrokenCircuitError',
     'isBulkheadRejectedError',
-    'isCockatielBroken',
-    'isCockatielBulkheadRejected',
-    'isCockatielIsolated',
-    'isCockatielTaskCancelled',
     'isIsolatedCircuitError',
   ]);
 });
