@@ -1,5 +1,5 @@
 /**
- * Side-by-side micro-benchmarks as WORKLOADS.md "hot-path micro" asks: contenders alternate
+ * Side-by-side micro-benchmarks as docs/workloads.md "hot-path micro" asks: contenders alternate
  * round by round (A B A B ...), each round times `iterations` sequential calls (promises are
  * awaited before the next call; synchronous results are not), and the
  * median round is reported in ns per operation with ratios against the first contender (the

@@ -1,5 +1,5 @@
 /**
- * The seeded generators behind ../shared/WORKLOADS.md, so every benchmark and load test that says
+ * The seeded generators behind docs/workloads.md, so every benchmark and load test that says
  * "chat-history" draws the same sequence.
  */
 

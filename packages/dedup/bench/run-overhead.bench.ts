@@ -1,5 +1,5 @@
 /**
- * Hot-path micro (WORKLOADS.md): sequential awaited calls over 1,000 keys, so each call finds no call
+ * Hot-path micro (docs/workloads.md): sequential awaited calls over 1,000 keys, so each call finds no call
  * in flight (a leader every time: the cost every request pays). Contenders alternate round by round.
  *
  *   direct await        `await fn()`: the floor

@@ -1,5 +1,5 @@
 /**
- * WORKLOADS.md "stampede": 1,000 concurrent identical calls on one cold key whose factory takes
+ * docs/workloads.md "stampede": 1,000 concurrent identical calls on one cold key whose factory takes
  * 50 ms. Reports factory runs and the p50/p99 wait, for one process and, when Redis answers, for
  * three Deduplicator instances in distributed mode (1,000 calls spread over them).
  */

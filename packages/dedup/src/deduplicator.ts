@@ -21,7 +21,12 @@ import {
 import { AbortFanout } from './abort-fanout.js';
 import type { DedupCallInfo, DedupCallOptions, DedupDetailedResult } from './call-info.js';
 import { Caller, Flight } from './flight.js';
-import { checkDeduplicatorOptions, checkRunOptions, type DeduplicatorOptions } from './options.js';
+import {
+  checkDeduplicatorOptions,
+  checkRunOptions,
+  type DeduplicatorOptions,
+  defaultConnectTimeoutMs,
+} from './options.js';
 import { type DistributedStats, RedisCoordinator } from './redis-coordinator.js';
 import { cloneValue, deepFreeze, type ShareMode } from './share.js';
 import {
@@ -126,7 +131,11 @@ export class Deduplicator implements DeduplicatorContract {
       d === undefined
         ? undefined
         : new RedisCoordinator(
-            { ...d, waitTimeoutMs: d.waitTimeoutMs ?? opts.timeoutMs },
+            {
+              ...d,
+              waitTimeoutMs: d.waitTimeoutMs ?? opts.timeoutMs,
+              connectTimeoutMs: d.connectTimeoutMs ?? defaultConnectTimeoutMs(opts.timeoutMs),
+            },
             opts.name,
             opts.clock,
           );
@@ -228,6 +237,18 @@ export class Deduplicator implements DeduplicatorContract {
       ageMs: Math.max(0, now - flight.startedAt),
       waiting: flight.waiting,
     }));
+  }
+
+  /**
+   * Resolves once distributed mode is connected (both Redis connections ready, subscribed); at once
+   * without distributed mode. You need not wait for it: calls made before then wait for the first
+   * connection themselves (up to `distributed.connectTimeoutMs` after construction), then run.
+   * @throws {PerfTimeoutError} (rejects) when Redis is not ready within `distributed.connectTimeoutMs`.
+   * @throws {PerfClosedError} (rejects) after `close()`, or when `close()` ends the wait.
+   */
+  async ready(): Promise<void> {
+    if (this.#closed) throw new PerfClosedError(`Deduplicator "${this.name}" is closed`);
+    await this.#coordinator?.ready();
   }
 
   /** True while a call for `key` is in flight here. */

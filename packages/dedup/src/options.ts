@@ -58,7 +58,7 @@ const DISTRIBUTED_SHAPE = {
   ),
   subscriber: optional(
     check<NonNullable<DistributedOptions['subscriber']>>(
-      (v) => hasMethods(v, ['subscribe', 'unsubscribe', 'on', 'removeListener', 'quit']),
+      (v) => hasMethods(v, ['subscribe', 'unsubscribe', 'ping', 'on', 'removeListener', 'quit']),
       'an ioredis client for pub/sub',
     ),
   ),
@@ -69,6 +69,7 @@ const DISTRIBUTED_SHAPE = {
   commandTimeoutMs: withDefault(is.positiveNumber, 1000),
   maxResultBytes: withDefault(is.positiveInteger, 1024 * 1024),
   outageBackoffMs: withDefault(is.nonNegativeNumber, 1000),
+  connectTimeoutMs: optional(is.delayMs),
 };
 
 const DEDUP_SHAPE = {
@@ -93,7 +94,22 @@ export function checkDeduplicatorOptions(input: unknown) {
       { owner: 'Deduplicator' },
     );
   }
+  if (d?.connectTimeoutMs !== undefined && d.connectTimeoutMs >= opts.timeoutMs) {
+    // A wait for the first connection that outlives the in-flight limit would abandon the call
+    // (PerfTimeoutError) instead of running it locally.
+    throw new PerfConfigError(
+      'distributed.connectTimeoutMs',
+      `must be below timeoutMs (${opts.timeoutMs})`,
+      d.connectTimeoutMs,
+      { owner: 'Deduplicator' },
+    );
+  }
   return opts;
+}
+
+/** `distributed.connectTimeoutMs` when not given: 5 s, or half the in-flight limit when that is shorter. */
+export function defaultConnectTimeoutMs(timeoutMs: number): number {
+  return Math.min(5000, timeoutMs / 2);
 }
 
 const RUN_OWNER = 'Deduplicator.run';

@@ -9,29 +9,50 @@
  * - Following: the follower registers for the key's message *before* trying the lock, then waits. It
  *   re-tries the lock every `pollMs` (a leader that died leaves a lock that lapses), and runs `fn`
  *   locally when the wait passes `waitTimeoutMs`, the leader failed, or Redis does not answer.
+ * - Re-check before leading: a lock can be free because its leader *just* released it, and that
+ *   leader's result may still be on its way on the subscriber connection (Redis answered our SET on
+ *   the other connection first). So after taking a lock we PING the subscriber: Redis answers in
+ *   order, so once the PONG is here every message published before our SET has been read too.
+ * - Connecting is not an outage: until both connections are ready for the first time, calls wait
+ *   for them (one deadline, `connectTimeoutMs` after construction), then run locally as in an outage.
+ *   After the first connection, a connection that is not ready means an outage: calls run locally.
  * - Values travel with `v8.serialize` (structured clone: Dates, Maps, BigInts survive); a value that
  *   cannot be serialized, or is larger than `maxResultBytes`, is not shared (followers run locally).
  */
 import { randomUUID } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import type { Clock, TimerHandle } from '@perf/core';
-import { PerfAbortError, PerfTimeoutError } from '@perf/core';
+import { PerfAbortError, PerfClosedError, PerfTimeoutError } from '@perf/core';
 import { timerDelay } from './timer-delay.js';
 
 /** The ioredis client methods distributed mode uses (an ioredis `Redis` fits). */
 export interface RedisLike {
   set(key: string, value: string, px: 'PX', milliseconds: number, nx: 'NX'): Promise<'OK' | null>;
   eval(script: string, numKeys: number, ...args: Array<string | Buffer | number>): Promise<unknown>;
+  /** ioredis' connection status; a client without one is taken as always ready. */
+  readonly status?: string;
+  /** Connects a `lazyConnect` client (status `wait`). */
+  connect?(): Promise<unknown>;
+  on?(event: 'ready', listener: () => void): unknown;
+  removeListener?(event: 'ready', listener: () => void): unknown;
 }
 
 /** The subscriber connection (an ioredis `Redis`; it enters subscriber mode). */
 export interface RedisSubscriberLike {
   subscribe(...channels: string[]): Promise<unknown>;
   unsubscribe(...channels: string[]): Promise<unknown>;
+  /** Round trip on the subscriber connection (allowed in subscriber mode): see "Re-check before leading". */
+  ping(): Promise<unknown>;
   on(event: 'messageBuffer', listener: (channel: Buffer, message: Buffer) => void): unknown;
   on(event: 'error', listener: (error: unknown) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
   removeListener(event: 'messageBuffer', listener: (channel: Buffer, message: Buffer) => void): unknown;
+  removeListener(event: 'ready', listener: () => void): unknown;
   quit(): Promise<unknown>;
+  /** ioredis' connection status; a client without one is taken as always ready. */
+  readonly status?: string;
+  /** Connects a `lazyConnect` client (status `wait`). */
+  connect?(): Promise<unknown>;
 }
 
 export interface DistributedOptions {
@@ -53,6 +74,12 @@ export interface DistributedOptions {
   maxResultBytes?: number;
   /** After a Redis failure, calls run locally without trying Redis for this long. Default 1000. */
   outageBackoffMs?: number;
+  /**
+   * How long after construction calls wait for the first connection (both clients ready) before
+   * running locally as in an outage; also the bound of `ready()`. Default 5000, or half of
+   * `timeoutMs` when that is shorter; must be below `timeoutMs`.
+   */
+  connectTimeoutMs?: number;
 }
 
 /** Counters of distributed mode, in `stats().distributed`. */
@@ -112,6 +139,14 @@ export class RedisCoordinator {
   /** Until when calls skip Redis after it failed (`outageBackoffMs`). */
   #downUntil = 0;
   readonly #outageBackoffMs: number;
+  readonly #connectTimeoutMs: number;
+  /** Calls made before the first connection wait until then at most. */
+  readonly #connectDeadline: number;
+  /** Both connections have been ready at least once. */
+  #everConnected = false;
+  /** Settles when both connections are ready (or on close); one pair of listeners for every waiter. */
+  #connecting: Promise<void> | undefined;
+  #wakeConnecting: (() => void) | undefined;
   #closed = false;
   readonly stats: DistributedStats = { leads: 0, remoteResults: 0, fallbacks: 0, redisErrors: 0 };
 
@@ -140,7 +175,39 @@ export class RedisCoordinator {
     this.#commandTimeoutMs = options.commandTimeoutMs;
     this.#maxResultBytes = options.maxResultBytes;
     this.#outageBackoffMs = options.outageBackoffMs;
+    this.#connectTimeoutMs = options.connectTimeoutMs;
     this.#clock = clock;
+    this.#connectDeadline = clock.now() + options.connectTimeoutMs;
+    // ioredis' lazyConnect leaves a client idle until its first command; we wait for `ready` before
+    // sending any, so connect them here.
+    for (const c of [this.#redis, this.#subscriber]) {
+      if (c.status === 'wait' && typeof c.connect === 'function') c.connect().catch(() => {});
+    }
+    if (this.#connectionsReady()) this.#everConnected = true;
+    else void this.#whenConnected();
+  }
+
+  /**
+   * Resolves once both connections are ready and the subscription is live; rejects with
+   * `PerfTimeoutError` when that takes longer than `connectTimeoutMs` (from this call), with
+   * `PerfClosedError` after close.
+   */
+  async ready(): Promise<void> {
+    if (this.#closed) throw new PerfClosedError('Deduplicator is closed');
+    const deadline = this.#clock.now() + this.#connectTimeoutMs;
+    const fail = () =>
+      new PerfTimeoutError(
+        `Redis did not become ready within connectTimeoutMs (${this.#connectTimeoutMs} ms)`,
+        this.#connectTimeoutMs,
+      );
+    if (!(await this.#waitConnected(deadline, undefined))) {
+      if (this.#closed) throw new PerfClosedError('Deduplicator was closed while waiting for Redis');
+      throw fail();
+    }
+    if (!(await this.#ensureSubscribed())) {
+      if (this.#closed) throw new PerfClosedError('Deduplicator was closed while waiting for Redis');
+      throw fail();
+    }
   }
 
   /** The Redis key of `key`'s lock. */
@@ -155,6 +222,13 @@ export class RedisCoordinator {
   async execute<T>(key: string, fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
     // While Redis is failing, run locally at once instead of paying a timeout per call.
     if (this.#clock.now() < this.#downUntil) return this.#fallback(fn, signal);
+    if (!this.#connectionsReady()) {
+      // Connecting for the first time is not an outage: wait for it, up to the connect deadline.
+      // A connection lost after that is one: run locally at once.
+      if (this.#everConnected || !(await this.#waitConnected(this.#connectDeadline, signal))) {
+        return this.#fallback(fn, signal);
+      }
+    }
     if (!(await this.#ensureSubscribed())) {
       this.#markDown();
       return this.#fallback(fn, signal);
@@ -185,13 +259,21 @@ export class RedisCoordinator {
           return await this.#fallback(fn, signal);
         }
         if (acquired) {
+          // The lock may be free because a leader just released it: make sure its result (published
+          // before our SET ran) has been read before deciding to run fn. A failed PING: lead anyway.
+          if (!signal.aborted && envelope === undefined) {
+            await this.#command(this.#subscriber.ping()).catch(() => {});
+          }
           this.#forget(key, waiter);
           const early: Envelope | undefined = envelope;
-          if (signal.aborted || early?.ok) {
-            // Cancelled (or closed) while the lock request was on its way, or the result arrived
+          if (signal.aborted || early !== undefined) {
+            // Cancelled (or closed) while the lock request was on its way, or the outcome arrived
             // meanwhile: hand the lock straight back, telling nobody (waiters re-try the lock).
-            this.#command(this.#redis.eval(UNLOCK, 1, this.lockKey(key), token)).catch(() => {});
+            // Awaited, so the lock is gone by the time this call settles. A failed leader means
+            // "run it yourself", exactly as when its message arrives while waiting.
+            await this.#command(this.#redis.eval(UNLOCK, 1, this.lockKey(key), token)).catch(() => {});
             if (signal.aborted) throw signal.reason ?? new PerfAbortError();
+            if (!early!.ok) return await this.#fallback(fn, signal);
             this.stats.remoteResults++;
             return early!.v as T;
           }
@@ -230,6 +312,7 @@ export class RedisCoordinator {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#wakeConnecting?.();
     for (const waiter of this.#waiters.values()) waiter.wake();
     this.#subscriber.removeListener('messageBuffer', this.#onMessage);
     try {
@@ -304,6 +387,60 @@ export class RedisCoordinator {
     if (typeof envelope?.k !== 'string') return;
     this.#waiters.get(envelope.k)?.receive(envelope);
   };
+
+  /** Both connections are ready now (a client that reports no status counts as ready). */
+  #connectionsReady(): boolean {
+    const a = this.#redis.status;
+    const b = this.#subscriber.status;
+    return (a === undefined || a === 'ready') && (b === undefined || b === 'ready');
+  }
+
+  /** Settles when both connections are ready, or on close. */
+  #whenConnected(): Promise<void> {
+    if (this.#connecting !== undefined) return this.#connecting;
+    this.#connecting = new Promise<void>((resolve) => {
+      const onReady = (): void => {
+        if (!this.#closed && !this.#connectionsReady()) return;
+        stop();
+        if (!this.#closed) this.#everConnected = true;
+        resolve();
+      };
+      const stop = (): void => {
+        this.#redis.removeListener?.('ready', onReady);
+        this.#subscriber.removeListener('ready', onReady);
+        this.#wakeConnecting = undefined;
+        this.#connecting = undefined;
+      };
+      this.#wakeConnecting = onReady;
+      this.#redis.on?.('ready', onReady);
+      this.#subscriber.on('ready', onReady);
+    });
+    return this.#connecting;
+  }
+
+  /** True once both connections are ready; false at `deadline`, on abort or on close. */
+  #waitConnected(deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    if (this.#connectionsReady()) {
+      this.#everConnected = true;
+      return Promise.resolve(true);
+    }
+    const remaining = deadline - this.#clock.now();
+    if (remaining <= 0) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        this.#clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', finish);
+        resolve(!this.#closed && this.#connectionsReady());
+      };
+      const timer = this.#clock.setTimeout(finish, timerDelay(remaining));
+      signal?.addEventListener('abort', finish, { once: true });
+      this.#whenConnected().then(finish);
+    });
+  }
 
   async #ensureSubscribed(): Promise<boolean> {
     if (this.#closed) return false;

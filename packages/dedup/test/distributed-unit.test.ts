@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { deserialize } from 'node:v8';
 import { ManualClock } from '@perf/core';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,10 @@ function fakeRedis(options: { setReply?: 'OK' | null; fail?: boolean; setGate?: 
       commands.push(`SUBSCRIBE ${channel}`);
     },
     unsubscribe: async () => {},
+    ping: async () => {
+      commands.push('PING');
+      return 'PONG';
+    },
     on: () => subscriber,
     removeListener: () => subscriber,
     quit: async () => {
@@ -36,13 +41,112 @@ function fakeRedis(options: { setReply?: 'OK' | null; fail?: boolean; setGate?: 
   return { redis, subscriber, commands, published };
 }
 
+/** The fake pair, but reporting ioredis' `status` and emitting `ready` when told to. */
+function connectingRedis() {
+  const fake = fakeRedis();
+  const events = new EventEmitter();
+  let status = 'connecting';
+  const withStatus = <T extends object>(target: T) =>
+    Object.assign(Object.defineProperty(target, 'status', { get: () => status }), {
+      on: (event: string, listener: () => void) => {
+        events.on(`${event}`, listener);
+        return target;
+      },
+      removeListener: (event: string, listener: () => void) => {
+        events.removeListener(event, listener);
+        return target;
+      },
+    });
+  const subscriber = withStatus({ ...fake.subscriber });
+  const redis = withStatus({ ...fake.redis, duplicate: () => subscriber });
+  return {
+    ...fake,
+    redis,
+    listeners: () => events.listenerCount('ready'),
+    connect() {
+      status = 'ready';
+      events.emit('ready');
+    },
+  };
+}
+
+describe('distributed mode before the clients are ready (unit, fake Redis)', () => {
+  it('a call made while connecting waits for ready, then leads as usual (not an outage)', async () => {
+    const clock = new ManualClock();
+    const net = connectingRedis();
+    const dedup = new Deduplicator({ clock, distributed: { redis: net.redis, prefix: 'p:' } });
+    const call = dedup.run('k', async () => 'v');
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    expect(net.commands).toEqual([]); // nothing sent before ready, nothing run locally
+    clock.advance(4_999);
+    net.connect();
+    await expect(call).resolves.toBe('v');
+    expect(dedup.stats().distributed).toMatchObject({ leads: 1, fallbacks: 0 });
+    expect(net.listeners()).toBe(0); // the ready listeners are gone once connected
+    await dedup.close();
+  });
+
+  it('past connectTimeoutMs (one deadline from construction) calls run locally, and later ones at once', async () => {
+    const clock = new ManualClock();
+    const net = connectingRedis();
+    const dedup = new Deduplicator({ clock, distributed: { redis: net.redis, connectTimeoutMs: 300 } });
+    clock.advance(200);
+    const call = dedup.run('k', async () => 'local');
+    await new Promise((r) => setImmediate(r));
+    clock.advance(100); // the deadline: 300 ms after construction, not after the call
+    await expect(call).resolves.toBe('local');
+    await expect(dedup.run('k2', async () => 'at once')).resolves.toBe('at once');
+    expect(dedup.stats().distributed).toMatchObject({ leads: 0, fallbacks: 2 });
+    const ready = dedup.ready();
+    clock.advance(300);
+    await expect(ready).rejects.toMatchObject({ code: 'ERR_PERF_TIMEOUT', timeoutMs: 300 });
+    net.connect();
+    await dedup.ready();
+    await expect(dedup.run('k3', async () => 'shared')).resolves.toBe('shared');
+    expect(dedup.stats().distributed?.leads).toBe(1);
+    await dedup.close();
+  });
+
+  it('the wait stays inside the in-flight limit: half of a short timeoutMs by default, and never timeoutMs or more', async () => {
+    const clock = new ManualClock();
+    const net = connectingRedis();
+    const dedup = new Deduplicator({ clock, timeoutMs: 2000, distributed: { redis: net.redis } });
+    const call = dedup.run('k', async () => 'local');
+    await new Promise((r) => setImmediate(r));
+    clock.advance(999);
+    await new Promise((r) => setImmediate(r));
+    expect(dedup.stats().distributed?.fallbacks).toBe(0); // still waiting
+    clock.advance(1); // 1000 ms: half of timeoutMs, well before the call would be abandoned
+    await expect(call).resolves.toBe('local');
+    await dedup.close();
+    let caught: unknown;
+    try {
+      new Deduplicator({ timeoutMs: 2000, distributed: { redis: net.redis, connectTimeoutMs: 2000 } });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ code: 'ERR_PERF_CONFIG', field: 'distributed.connectTimeoutMs' });
+  });
+
+  it('close() ends the wait: the waiting call and ready() reject with PerfClosedError', async () => {
+    const net = connectingRedis();
+    const dedup = new Deduplicator({ distributed: { redis: net.redis } });
+    const call = dedup.run('k', async () => 'never');
+    const ready = dedup.ready();
+    await dedup.close();
+    await expect(call).rejects.toMatchObject({ code: 'ERR_PERF_CLOSED' });
+    await expect(ready).rejects.toMatchObject({ code: 'ERR_PERF_CLOSED' });
+    expect(net.listeners()).toBe(0);
+  });
+});
+
 describe('distributed mode (unit, fake Redis)', () => {
   it('takes the lock, runs fn, then releases and publishes in one script', async () => {
     const { redis, commands, subscriber } = fakeRedis();
     const dedup = new Deduplicator({ name: 'u', distributed: { redis, prefix: 'p:' } });
     await expect(dedup.run('k', async () => 'v')).resolves.toBe('v');
     await new Promise((r) => setImmediate(r));
-    expect(commands).toEqual(['SUBSCRIBE p:u:done', 'SET p:u:lock:k', 'EVAL p:u:lock:k']);
+    expect(commands).toEqual(['SUBSCRIBE p:u:done', 'SET p:u:lock:k', 'PING', 'EVAL p:u:lock:k']);
     expect(dedup.stats().distributed).toMatchObject({ leads: 1, fallbacks: 0 });
     await dedup.close();
     expect(subscriber.quitCalled).toBe(true);

@@ -1,5 +1,5 @@
 /**
- * What @perf/metrics adds to a cache hit (WORKLOADS "hot-path micro": 1,000 keys, values
+ * What @perf/metrics adds to a cache hit (docs/workloads.md "hot-path micro": 1,000 keys, values
  * `{ id: 1, text: 'hello world' }`, sequential awaits, alternating rounds, median).
  * Uses the real @perf/cache (in-process L1 only). Target: instrumented ≤ 1.3 × (uninstrumented + one
  * direct prom-client `inc` with 3 labels).

@@ -39,9 +39,13 @@ export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ]);
 
-export interface MetricsOptions {
-  /** The prom-client registry to register on. Default: a new private OpenMetrics registry (never the global one). */
-  registry?: AnyRegistry;
+export interface MetricsOptions<R extends AnyRegistry = AnyRegistry> {
+  /**
+   * The prom-client registry to register on. Default: a new private Prometheus-text registry (never
+   * the global one); `registry.metrics()` then passes `promtool check metrics` and the registry can
+   * be merged (`Registry.merge`) with prom-client's global one.
+   */
+  registry?: R;
   /** Prefix of every metric name. Default `perf_`. */
   prefix?: string;
   /** Distinct values each label of each metric may take before new ones become `__other__`. Default 100. */
@@ -53,7 +57,11 @@ export interface MetricsOptions {
   maxSeriesPerMetric?: number;
   /** Histogram buckets in seconds, ascending. Default 100 µs .. 10 s. */
   buckets?: readonly number[];
-  /** Attach the sampled trace id to histogram buckets (OpenMetrics). Default: on for an OpenMetrics registry. */
+  /**
+   * Attach the sampled trace id to histogram buckets; they appear in OpenMetrics output only.
+   * Default: on for the default registry and for an OpenMetrics registry you pass, off for a
+   * Prometheus-text registry you pass.
+   */
   exemplars?: boolean;
   /**
    * Observe `perf:cache:operation` (the cache operation latency histogram and the dashboard's cache
@@ -177,9 +185,12 @@ function fail(field: string, mustBe: string, value: unknown): never {
 }
 
 /** What `createMetrics` returns. */
-export class Metrics {
-  /** The prom-client registry holding every @perf metric. */
-  readonly registry: AnyRegistry;
+export class Metrics<R extends AnyRegistry = AnyRegistry> {
+  /**
+   * The prom-client registry holding every @perf metric: yours, or a private Prometheus-text one
+   * (typed as such, so `Registry.merge([metrics.registry, register])` type-checks).
+   */
+  readonly registry: R;
   /** Sliding-window rates, ratios and quantiles (1 s slots, up to 15 minutes). */
   readonly aggregates: Aggregates;
   /**
@@ -204,14 +215,14 @@ export class Metrics {
   #closed = false;
 
   /** @internal use `createMetrics()` */
-  constructor(options: MetricsOptions | undefined) {
+  constructor(options: MetricsOptions<R> | undefined) {
     const o = checkOptions('createMetrics', options, shape);
-    const registry = o.registry ?? createRegistry(Registry.OPENMETRICS_CONTENT_TYPE);
+    // Prometheus text by default: `registry.metrics()` is then what Prometheus and promtool read
+    // (HELP/TYPE named like the samples), and the registry merges with prom-client's global one.
+    // The handler still serves OpenMetrics, exemplars included, to scrapers that ask for it.
+    const registry = (o.registry ?? createRegistry(Registry.PROMETHEUS_CONTENT_TYPE)) as R;
     const omRegistry = registry.contentType === Registry.OPENMETRICS_CONTENT_TYPE;
-    if (o.exemplars === true && !omRegistry) {
-      fail('exemplars', 'false (or unset) with a Prometheus-text registry: exemplars need OpenMetrics', true);
-    }
-    const exemplars = o.exemplars ?? omRegistry;
+    const exemplars = o.exemplars ?? (o.registry === undefined || omRegistry);
     o.alerts.rules.forEach((r, i) => {
       checkAlertRule(r, `alerts.rules[${i}]`, 'createMetrics');
     });
@@ -357,6 +368,6 @@ function collectHitRatio(gauge: GaugeFamily, aggregates: Aggregates | undefined)
  * Creates the metrics for every @perf service in this process and subscribes to their events.
  * @throws {PerfConfigError} naming the bad option, or `registry` when it already holds these metric names.
  */
-export function createMetrics(options?: MetricsOptions): Metrics {
-  return new Metrics(options);
+export function createMetrics<R extends AnyRegistry = Registry>(options?: MetricsOptions<R>): Metrics<R> {
+  return new Metrics<R>(options);
 }

@@ -65,6 +65,11 @@ export class RegistryRenderer {
   constructor(registry: AnyRegistry, sliceMs: number) {
     this.#registry = registry;
     this.#sliceMs = sliceMs;
+    // Remember the names now: an OpenMetrics registry's own metrics() may strip `_total` before our
+    // first render would have seen them.
+    for (const metric of registry.getMetricsAsArray() as unknown as RenderableMetric[]) {
+      if (!originalNames.has(metric)) originalNames.set(metric, metric.name);
+    }
   }
 
   /** Renders the whole registry in `format` (one render at a time). */

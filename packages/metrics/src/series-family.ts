@@ -7,7 +7,7 @@
  * it collects (its `collect` hook runs before every read of the registry), so an event costs a map
  * lookup and two additions; histograms and gauges go to prom-client directly.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CardinalityGuard, OTHER_LABEL_VALUE } from './cardinality-guard.js';
 import { bulkSupported, EntryHandle, type ExemplarValue } from './histogram-sink.js';
 import type { AnyRegistry } from './render.js';
@@ -215,15 +215,20 @@ export class HistogramFamily extends Family<HistogramSeries> {
     this.#bulk = init.bulk ?? bulkSupported();
     this.exemplars = init.exemplars;
     this.#bounds = [...init.buckets];
+    // prom-client refuses exemplars on a Prometheus-text registry at construction, although it
+    // renders them only in OpenMetrics (our handler's OpenMetrics views). Registering by hand keeps
+    // them for those scrapes; Prometheus text drops them.
+    const manual = init.exemplars && init.registry.contentType !== Registry.OPENMETRICS_CONTENT_TYPE;
     this.metric = new Histogram({
       name: init.name,
       help: init.help,
       labelNames: [...init.labelNames],
       buckets: [...init.buckets],
-      registers: [init.registry as Registry],
+      registers: manual ? [] : [init.registry as Registry],
       enableExemplars: init.exemplars,
       collect: () => this.flush(),
     });
+    if (manual) (init.registry as Registry).registerMetric(this.metric);
   }
 
   protected createSeries(labels: Labels): HistogramSeries {

@@ -62,7 +62,7 @@ describe('createMetrics options', () => {
     const m = createMetrics({ prefix: '' });
     expect(m.prefix).toBe('');
     expect(m.registry.getSingleMetric('cache_lookups_total')).toBeDefined();
-    expect(m.registry.contentType).toBe(Registry.OPENMETRICS_CONTENT_TYPE);
+    expect(m.registry.contentType).toBe(Registry.PROMETHEUS_CONTENT_TYPE);
     await m.close();
   });
 

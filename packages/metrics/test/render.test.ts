@@ -38,8 +38,12 @@ describe('rendering through prom-client', () => {
     expect(ours).toContain('service="chat"');
   });
 
-  it('matches prom-client OpenMetrics output too, without renaming the counters it holds', async () => {
-    const m = createMetrics({ clock: new ManualClock() });
+  it('matches prom-client OpenMetrics output too (an OpenMetrics registry), without renaming the counters it holds', async () => {
+    const { createRegistry } = await import('../src/render.js');
+    const m = createMetrics({
+      clock: new ManualClock(),
+      registry: createRegistry(Registry.OPENMETRICS_CONTENT_TYPE),
+    });
     open.push(m);
     for (let i = 0; i < 30; i++)
       channels.breaker.call.publish({ name: `b${i}`, outcome: 'success', durationMs: 1 });
@@ -47,6 +51,20 @@ describe('rendering through prom-client', () => {
     expect(m.registry.getSingleMetric('perf_breaker_calls_total')).toBeDefined();
     const theirs = await m.registry.metrics(); // prom-client strips _total from its counters' names here
     expect(ours).toBe(theirs);
+  });
+});
+
+describe('an OpenMetrics registry of yours', () => {
+  it("keeps _total in Prometheus-text scrapes even when prom-client's own metrics() ran first", async () => {
+    const { createRegistry } = await import('../src/render.js');
+    const registry = createRegistry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const m = createMetrics({ clock: new ManualClock(), registry });
+    open.push(m);
+    channels.breaker.call.publish({ name: 'b', outcome: 'success', durationMs: 1 });
+    await registry.metrics(); // renames its counters in place (drops _total)
+    const text = await m.render('prometheus');
+    expect(text).toContain('# TYPE perf_breaker_calls_total counter');
+    expect(text).toContain('\nperf_breaker_calls_total{name="b",outcome="success"} 1');
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * WORKLOADS.md "hot-path micro" for a closed breaker: sequential awaited calls of an async
+ * docs/workloads.md "hot-path micro" for a closed breaker: sequential awaited calls of an async
  * function returning `{ id: 1, text: 'hello world' }` (1,000 distinct values), contenders
  * alternating round by round, median of 9 rounds. Baseline: raw cockatiel `execute`.
  */

@@ -1,5 +1,5 @@
 /**
- * WORKLOADS.md "upstream-outage (breaker)": a local HTTP upstream on 127.0.0.1 answering in 20 ms;
+ * docs/workloads.md "upstream-outage (breaker)": a local HTTP upstream on 127.0.0.1 answering in 20 ms;
  * at t = 10 s it fails every call for 20 s, then recovers; 200 requests per second for 45 s.
  * The same traffic goes to a second, identical upstream without a breaker (the control).
  *

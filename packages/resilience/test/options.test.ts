@@ -108,7 +108,7 @@ describe('bad options throw PerfConfigError naming the field', () => {
 
   it('Redis sync options are checked', () => {
     expect(configError(() => createRedisBreakerSync({ redis: {} as never })).field).toBe('redis');
-    const redis = { publish: async () => 1, duplicate: () => ({}) as never };
+    const redis = { eval: async () => 1, duplicate: () => ({}) as never };
     expect(configError(() => createRedisBreakerSync({ redis, channel: '' })).field).toBe('channel');
   });
 });

@@ -16,14 +16,31 @@ import { boom, settle, tick } from './support/helpers.js';
 
 function fakeRedisNetwork() {
   const subscribers = new Set<{ channels: Set<string>; emitter: EventEmitter }>();
+  const hashes = new Map<string, Map<string, string>>();
   let down = false;
-  const client = (): RedisPublisherLike & { quits: number } => {
+  const deliver = (channel: string, message: string) => {
+    for (const s of subscribers) if (s.channels.has(channel)) s.emitter.emit('message', channel, message);
+    return 1;
+  };
+  const client = (): RedisPublisherLike & {
+    quits: number;
+    publish: (channel: string, message: string) => Promise<number>;
+  } => {
     const c = {
       quits: 0,
       publish: async (channel: string, message: string) => {
         if (down) throw new Error('Connection is closed.');
-        for (const s of subscribers) if (s.channels.has(channel)) s.emitter.emit('message', channel, message);
-        return 1;
+        return deliver(channel, message);
+      },
+      // The two scripts RedisBreakerSync runs: HSET + PEXPIRE + PUBLISH, and HMGET.
+      eval: async (script: string, _keys: number, key: string, ...args: Array<string | number>) => {
+        if (down) throw new Error('Connection is closed.');
+        const hash = hashes.get(key) ?? new Map<string, string>();
+        hashes.set(key, hash);
+        if (script.includes('hmget')) return args.map((name) => hash.get(String(name)) ?? null);
+        const [name, message, , channel] = args.map(String);
+        hash.set(name!, message!);
+        return deliver(channel!, message!);
       },
       duplicate: (): RedisSubscriberLike => {
         const emitter = new EventEmitter();
@@ -35,6 +52,7 @@ function fakeRedisNetwork() {
             return 1;
           },
           unsubscribe: async (channel: string) => sub.channels.delete(channel),
+          ping: async () => 'PONG',
           on: (event: string, listener: (...args: unknown[]) => void) => emitter.on(event, listener),
           quit: async () => {
             c.quits++;
@@ -104,6 +122,30 @@ describe('RedisBreakerSync (fake client)', () => {
     expect(breaker.state).toBe('open');
     await tick();
     expect(a.stats().errors).toBe(1);
+    expect(a.stats().pending).toBe(1); // remembered, not lost
+  });
+
+  it('a transition that failed to publish goes out with the next one that succeeds, superseded ones never', async () => {
+    const net = fakeRedisNetwork();
+    const a = createRedisBreakerSync({ redis: net.client(), channel: 'c', instanceId: 'a' });
+    const b = createRedisBreakerSync({ redis: net.client(), channel: 'c', instanceId: 'b' });
+    await Promise.all([a.ready, b.ready]);
+    const clock = new ManualClock();
+    const failed = createCircuitBreaker({ name: 'failed', failureThreshold: 1, sync: a, clock });
+    const other = createCircuitBreaker({ name: 'other', failureThreshold: 1, sync: a, clock });
+    const failedOnB = createCircuitBreaker({ name: 'failed', failureThreshold: 1, sync: b, clock });
+    const otherOnB = createCircuitBreaker({ name: 'other', failureThreshold: 1, sync: b, clock });
+    net.setDown(true);
+    await settle(failed.execute(boom()));
+    await tick();
+    expect(a.stats().pending).toBe(1);
+    expect(failedOnB.state).toBe('closed');
+    net.setDown(false);
+    await settle(other.execute(boom()));
+    await tick();
+    expect(otherOnB.state).toBe('open');
+    expect(failedOnB.state).toBe('open'); // replayed after the next successful publish
+    expect(a.stats().pending).toBe(0);
   });
 
   it('bounds attached breakers by maxBreakers; detaching frees room; registries detach evicted breakers', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { isPerfConfigError } from '@perf/core';
+import { createServer } from 'node:net';
+import { isPerfConfigError, isPerfTimeoutError } from '@perf/core';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { PrivateRedis, REDIS_URL, redisAvailable } from '../../../../tooling/redis.js';
@@ -27,6 +28,32 @@ function instance(options: Record<string, unknown> = {}, distributed: Record<str
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP port nothing listens on right now (for a private redis-server started later). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Waits until an instance holds `key`'s fleet lock. The leader is whoever takes the lock first, and
+ * a client constructed a moment ago may still be connecting: a fixed head start (it used to be
+ * `sleep(30)`) does not decide who leads on a loaded machine; the lock does.
+ */
+async function lockTaken(key: string, name = 'fleet'): Promise<void> {
+  const admin = clients[0] ?? client();
+  const deadline = Date.now() + 5000;
+  while ((await admin.exists(`${PREFIX}${name}:lock:${key}`)) === 0) {
+    if (Date.now() > deadline) throw new Error(`nobody took the lock of ${key} within 5 s`);
+    await sleep(5);
+  }
+}
 
 async function keysLeft(redis: Redis): Promise<string[]> {
   const found: string[] = [];
@@ -83,7 +110,7 @@ describe.skipIf(!(await redisAvailable()))('distributed mode (real Redis)', () =
       await sleep(150);
       throw new Error('leader failed');
     });
-    await sleep(30);
+    await lockTaken('k2');
     const pb = b.run('k2', async () => {
       runs++;
       return 'local';
@@ -115,7 +142,7 @@ describe.skipIf(!(await redisAvailable()))('distributed mode (real Redis)', () =
       return 'slow but alive';
     };
     const pa = a.run('k4', fn);
-    await sleep(30);
+    await lockTaken('k4');
     const pb = b.run('k4', fn);
     expect(await Promise.all([pa, pb])).toEqual(['slow but alive', 'slow but alive']);
     expect(runs).toBe(1);
@@ -130,7 +157,7 @@ describe.skipIf(!(await redisAvailable()))('distributed mode (real Redis)', () =
       await sleep(1000);
       return 'slow';
     });
-    await sleep(30);
+    await lockTaken('k5');
     const started = Date.now();
     await expect(b.run('k5', async () => 'impatient')).resolves.toBe('impatient');
     expect(Date.now() - started).toBeLessThan(900);
@@ -145,7 +172,7 @@ describe.skipIf(!(await redisAvailable()))('distributed mode (real Redis)', () =
       await sleep(150);
       return 'x'.repeat(5000);
     });
-    await sleep(30);
+    await lockTaken('k6');
     const pb = b.run('k6', async () => 'mine');
     expect((await pa).length).toBe(5000);
     await expect(pb).resolves.toBe('mine');
@@ -172,20 +199,145 @@ describe.skipIf(!(await redisAvailable()))('distributed mode (real Redis)', () =
   });
 });
 
+describe.skipIf(!(await redisAvailable()))('distributed mode used before Redis is ready', () => {
+  afterEach(async () => {
+    await Promise.all(instances.splice(0).map((d) => d.close()));
+  });
+
+  afterAll(async () => {
+    const admin = client();
+    const left = await keysLeft(admin);
+    if (left.length > 0) await admin.del(...left);
+    await Promise.all(clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
+  });
+
+  it('constructed and used at once (lazyConnect clients too): each of 60 keys runs once across three instances', async () => {
+    // Many keys, short polls: a follower often re-tries a lock the moment its leader releases it,
+    // while the result is still on its way. It must take that result, not run fn again.
+    const fleet = [0, 1, 2].map((i) =>
+      instance({}, { redis: client(REDIS_URL, { lazyConnect: i === 1 }), pollMs: 5 }),
+    );
+    const runs = new Map<string, number>();
+    // Leaders finish at staggered times, so releases keep meeting the followers' polls.
+    const fn = (key: string, i: number) => async () => {
+      runs.set(key, (runs.get(key) ?? 0) + 1);
+      await sleep(100 + (i % 30) * 3);
+      return `value of ${key}`;
+    };
+    const keys = Array.from({ length: 60 }, (_, i) => `many:${i}`);
+    const results = await Promise.all(
+      keys.flatMap((key, i) => fleet.map((d) => d.run(key, fn(key, i)).then((v) => [key, v] as const))),
+    );
+    for (const [key, value] of results) expect(value).toBe(`value of ${key}`);
+    expect([...runs.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    expect(runs.size).toBe(60);
+    const stats = fleet.map((d) => d.stats().distributed!);
+    expect(stats.reduce((n, s) => n + s.leads, 0)).toBe(60);
+    expect(stats.reduce((n, s) => n + s.remoteResults, 0)).toBe(120);
+    expect(stats.reduce((n, s) => n + s.fallbacks, 0)).toBe(0);
+    expect(await keysLeft(clients[0]!)).toEqual([]);
+  });
+
+  it('ready() resolves once connected, and a bad connectTimeoutMs is refused naming the field', async () => {
+    const dedup = instance();
+    await expect(dedup.ready()).resolves.toBeUndefined();
+    await expect(new Deduplicator().ready()).resolves.toBeUndefined(); // not distributed: at once
+    for (const bad of [0, -1, Number.NaN, '100', 2 ** 31]) {
+      let caught: unknown;
+      try {
+        new Deduplicator({ distributed: { redis: client(), connectTimeoutMs: bad as number } });
+      } catch (error) {
+        caught = error;
+      }
+      expect(isPerfConfigError(caught)).toBe(true);
+      expect((caught as { field: string }).field).toBe('distributed.connectTimeoutMs');
+    }
+  });
+});
+
+describe.skipIf(!(await redisAvailable()))('distributed mode with Redis unreachable at start', () => {
+  const servers: PrivateRedis[] = [];
+
+  afterEach(async () => {
+    await Promise.all(instances.splice(0).map((d) => d.close()));
+    await Promise.all(clients.splice(0).map((c) => c.disconnect()));
+    await Promise.all(servers.splice(0).map((s) => s.kill()));
+  });
+
+  /** Three instances on a port where Redis is not running yet; ioredis retries every 50 ms. */
+  async function unreachableFleet(distributed: Record<string, unknown> = {}) {
+    const server = new PrivateRedis(await freePort());
+    servers.push(server);
+    const fleet = [0, 1, 2].map(() =>
+      instance({}, { redis: client(server.url, { retryStrategy: () => 50 }), ...distributed }),
+    );
+    return { server, fleet };
+  }
+
+  it('calls made before Redis exists wait for it: fn runs once across three instances once it starts', async () => {
+    const { server, fleet } = await unreachableFleet();
+    let runs = 0;
+    const fn = async () => {
+      runs++;
+      await sleep(200);
+      return { at: new Date(0) };
+    };
+    const started = Date.now();
+    const calls = fleet.flatMap((d) => [d.run('late', fn), d.run('late', fn)]);
+    await sleep(300);
+    expect(runs).toBe(0); // waiting for the first connection, not running locally
+    await server.start();
+    const results = await Promise.all(calls);
+    expect(results).toEqual(Array(6).fill({ at: new Date(0) }));
+    expect(runs).toBe(1);
+    const stats = fleet.map((d) => d.stats().distributed!);
+    expect(stats.reduce((n, s) => n + s.leads, 0)).toBe(1);
+    expect(stats.reduce((n, s) => n + s.remoteResults, 0)).toBe(2);
+    expect(stats.reduce((n, s) => n + s.fallbacks, 0)).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000); // the default connectTimeoutMs
+  });
+
+  it('past connectTimeoutMs without a connection, calls run locally and ready() rejects with PerfTimeoutError; once Redis starts, they deduplicate', async () => {
+    const { server, fleet } = await unreachableFleet({ connectTimeoutMs: 300 });
+    const [a] = fleet;
+    const readyError = await a!.ready().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isPerfTimeoutError(readyError)).toBe(true);
+    expect((readyError as { timeoutMs: number }).timeoutMs).toBe(300);
+    const started = Date.now();
+    await expect(a!.run('gone', async () => 'local')).resolves.toBe('local'); // deadline passed: at once
+    expect(Date.now() - started).toBeLessThan(250);
+    expect(a!.stats().distributed?.fallbacks).toBe(1);
+
+    await server.start();
+    await Promise.all(fleet.map((d) => d.ready()));
+    let runs = 0;
+    const fn = async () => {
+      runs++;
+      await sleep(200);
+      return 'shared';
+    };
+    expect(await Promise.all(fleet.map((d) => d.run('back', fn)))).toEqual(['shared', 'shared', 'shared']);
+    expect(runs).toBe(1);
+  });
+});
+
 describe.skipIf(!(await redisAvailable()))('distributed mode when Redis fails', () => {
-  const PORT = 6400;
-  const server = new PrivateRedis(PORT);
+  let server: PrivateRedis;
   const startServer = () => server.start();
 
   afterAll(async () => {
     await Promise.all(instances.splice(0).map((d) => d.close()));
     await Promise.all(clients.splice(0).map((c) => c.disconnect()));
-    await server.kill();
+    await server?.kill();
   });
 
   it('runs locally, without hanging, while Redis is down, and deduplicates again once it is back', async () => {
+    server = new PrivateRedis(await freePort());
     await startServer();
-    const url = `redis://127.0.0.1:${PORT}`;
+    const url = server.url;
     const dedup = new Deduplicator({
       name: 'outage',
       distributed: { redis: client(url), prefix: PREFIX, commandTimeoutMs: 200, pollMs: 50 },

@@ -78,7 +78,10 @@ describe.skipIf(!(await redisAvailable()) || !hasRedisServer())('Redis outage wh
       'sharing to resume after the restart',
     );
     expect(onB.state).toBe('open');
-    expect(a.stats().sent).toBeGreaterThan(2);
+    // Transitions made while Redis was down were remembered (the latest per breaker) and sent once
+    // it was back, not attempted one by one: so at least one send, and nothing left waiting.
+    expect(a.stats().sent).toBeGreaterThanOrEqual(1);
+    await waitFor(() => a.stats().pending === 0, 5000, 'the remembered transitions to go out');
     onA.close();
     onB.close();
   }, 30_000);
