@@ -1,5 +1,5 @@
 /**
- * WORKLOADS.md "chat-history": 10,000 conversations, Zipf s = 1.1 popularity (seed 42); 90%
+ * docs/workloads.md "chat-history": 10,000 conversations, Zipf s = 1.1 popularity (seed 42); 90%
  * reads of a conversation's last 50 messages through getOrSet, 10% writes of one message that
  * update the history key in place (write-through set) before returning. First 10,000 operations
  * are warm-up. Runs the default tiers (L1; L2 off), plus L3 on Redis when one answers (own key prefix, deleted after).

@@ -1,5 +1,5 @@
 /**
- * WORKLOADS.md "hot-path micro": 1,000 keys, values { id: 1, text: 'hello world' }, sequential
+ * docs/workloads.md "hot-path micro": 1,000 keys, values { id: 1, text: 'hello world' }, sequential
  * awaits, contenders alternating round by round, median of 9 rounds. L1 hits only: every cache
  * runs memory-only with a TTL far longer than the run.
  */

@@ -1,5 +1,5 @@
 /**
- * WORKLOADS.md "redis-outage", compressed in time to fit the benchmark budget: the chat-history
+ * docs/workloads.md "redis-outage", compressed in time to fit the benchmark budget: the chat-history
  * workload (Zipf s = 1.1 over 10,000 conversations, seed 42, 10% writes that update the history in
  * place) on two instances sharing a private redis-server (a free port, no persistence), which is
  * killed at t = 2 s and restarted at t = 4 s; the run ends at t = 7 s. Instance A does the

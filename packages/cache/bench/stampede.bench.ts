@@ -1,5 +1,5 @@
 /**
- * WORKLOADS.md "stampede": 1,000 concurrent getOrSet on one cold key whose factory takes 50 ms.
+ * docs/workloads.md "stampede": 1,000 concurrent getOrSet on one cold key whose factory takes 50 ms.
  * Reports factory runs and the p99 wait, in one process (@perf/cache and bentocache), and
  * across two @perf/cache instances sharing Redis with `lock: true` (when Redis answers).
  */

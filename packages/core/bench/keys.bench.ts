@@ -1,7 +1,7 @@
 /**
  * What a key costs: canonicalize + SHA-256 (hashKey) against the usual shortcut,
  * JSON.stringify + createHash (which is neither order-stable nor type-safe), on the
- * WORKLOADS hot-path value and on a typical request-shaped object with a 1 KB body.
+ * docs/workloads.md hot-path value and on a typical request-shaped object with a 1 KB body.
  */
 import { createHash } from 'node:crypto';
 import { compare } from '../../../tooling/bench.js';
