@@ -60,6 +60,12 @@ export function defaultCheckOptions(instances: number): CheckOptions {
   };
 }
 
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
 const overlaps = (f: FaultEvent, start: number, end: number) => f.start <= end && f.end >= start;
 
 function faultsDuring(history: History, start: number, end: number): FaultEvent[] {
@@ -119,9 +125,7 @@ function checkWrites(
         faults: faultsDuring(history, op.start, op.end),
       });
     }
-    let list = ackedByConversation.get(op.conversation);
-    if (list === undefined) ackedByConversation.set(op.conversation, (list = []));
-    list.push(op);
+    push(ackedByConversation, op.conversation, op);
   }
   for (const read of history.ops) {
     if (read.kind !== 'read' || !read.ok || read.seen === undefined) continue;
@@ -169,9 +173,7 @@ function checkDedup(history: History, options: CheckOptions, out: Violation[]): 
   const bursts = new Map<number, Op[]>();
   for (const op of history.ops) {
     if (op.burst === undefined) continue;
-    let list = bursts.get(op.burst);
-    if (list === undefined) bursts.set(op.burst, (list = []));
-    list.push(op);
+    push(bursts, op.burst, op);
   }
   const redisFaults = history.faults.filter((f) => REDIS_FAULTS.has(f.kind));
   const cleanStarts: number[] = [];
@@ -272,10 +274,7 @@ function checkResources(history: History, options: CheckOptions, out: Violation[
     out.push({ rule: 'resource-unbounded', message, ops: [], faults: [] });
   const series = new Map<string, ResourceSample[]>();
   for (const s of history.resources) {
-    const key = `${s.instance}/${s.incarnation}`;
-    let list = series.get(key);
-    if (list === undefined) series.set(key, (list = []));
-    list.push(s);
+    push(series, `${s.instance}/${s.incarnation}`, s);
   }
   const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
   for (const [key, samples] of series) {
