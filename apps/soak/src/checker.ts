@@ -8,6 +8,7 @@ export type Rule =
   | 'stale-read'
   | 'phantom-read'
   | 'request-failed'
+  | 'instance-crashed'
   | 'dedup-broken'
   | 'dedup-unproven'
   | 'breaker-not-synced'
@@ -95,6 +96,13 @@ export function check(history: History, stored: StoredMessages, options: CheckOp
   const violations: Violation[] = [];
   checkWrites(history, stored, options, violations);
   checkFailures(history, violations);
+  for (const crash of history.crashes)
+    violations.push({
+      rule: 'instance-crashed',
+      message: `instance ${crash.instance} exited on its own at ${crash.at.toFixed(0)} ms (${crash.exit})`,
+      ops: [],
+      faults: faultsDuring(history, crash.at - 1_000, crash.at),
+    });
   checkDedup(history, options, violations);
   checkBreakers(history, options, violations);
   checkResources(history, options, violations);
@@ -140,9 +148,11 @@ function checkWrites(
         });
       }
     }
-    // A full page proves nothing about the newest messages: skip it rather than guess.
-    if (read.truncated) continue;
+    // A full page holds the newest messages only: judge those at or above its oldest id, or none.
+    if (read.truncated && read.floor === undefined) continue;
+    const floor = read.truncated ? Number(read.floor) : Number.NEGATIVE_INFINITY;
     for (const write of ackedByConversation.get(read.conversation) ?? []) {
+      if (Number(write.messageId) < floor) continue;
       const bound = write.instance === read.instance ? 0 : options.stalenessMs;
       if (write.end + bound > read.start || seen.has(write.messageId!)) continue;
       out.push({

@@ -28,6 +28,8 @@ export interface Op {
   seen?: string[];
   /** read: the page may not hold the whole history (it was full or the server said there is more). */
   truncated?: boolean;
+  /** read, when truncated: the oldest message id on the page (older ones are outside it). */
+  floor?: string;
   /** reply: the server answered with its fallback (upstream unavailable). */
   fallback?: boolean;
   /** reply: part of a burst of identical requests over the instances (dedup check). */
@@ -71,6 +73,13 @@ export interface InstanceKill {
   restartedAt?: number;
 }
 
+/** A demo instance that exited without the harness killing it. */
+export interface InstanceCrash {
+  readonly instance: number;
+  readonly at: number;
+  readonly exit: string;
+}
+
 export interface ResourceSample {
   readonly t: number;
   readonly instance: number;
@@ -102,6 +111,7 @@ export interface History {
   readonly ops: Op[];
   readonly faults: FaultEvent[];
   readonly kills: InstanceKill[];
+  readonly crashes: InstanceCrash[];
   readonly resources: ResourceSample[];
   readonly redis: RedisSample[];
   readonly breakers: BreakerSample[];
@@ -119,6 +129,7 @@ export function emptyHistory(instances: number): History {
     ops: [],
     faults: [],
     kills: [],
+    crashes: [],
     resources: [],
     redis: [],
     breakers: [],

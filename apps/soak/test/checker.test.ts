@@ -65,6 +65,21 @@ describe('checker: acknowledged writes', () => {
     expect(rules(h, stored('m1'))).toEqual([]);
   });
 
+  it('judges a full page only for messages at or above its oldest id', () => {
+    const h = history([
+      write('5', 0, 10),
+      write('90', 20, 30),
+      read(['50', '51'], 500, 510, 1, { truncated: true, floor: '50' }),
+    ]);
+    const v = check(h, new Map(['5', '90', '50', '51'].map((id) => [id, 'c1'])), options);
+    expect(v.map((x) => [x.rule, x.ops[0]!.messageId])).toEqual([['stale-read', '90']]);
+  });
+
+  it('reports an instance that exited on its own', () => {
+    const h = history([], { crashes: [{ instance: 1, at: 3000, exit: 'code 1' }] });
+    expect(rules(h)).toEqual(['instance-crashed']);
+  });
+
   it('checks acknowledged replies like writes, and ignores failed writes', () => {
     const h = history([
       op({ kind: 'reply', start: 0, end: 50, messageId: 'r1' }),
