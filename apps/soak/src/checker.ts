@@ -13,8 +13,7 @@ export type Rule =
   | 'dedup-unproven'
   | 'breaker-not-synced'
   | 'breaker-not-recovered'
-  | 'resource-unbounded'
-  | 'unobservable';
+  | 'resource-unbounded';
 
 export interface Violation {
   readonly rule: Rule;
@@ -29,13 +28,20 @@ export interface CheckOptions {
   stalenessMs: number;
   /** After a Redis fault ends, dedup and breaker sync get this long to work again. */
   recoveryMs: number;
-  /** Every instance's breaker must follow an upstream outage (open) and its end (closed) within this. */
-  breakerConvergeMs: number;
+  /** Every instance's breaker must have left closed this long into an upstream outage (sync). */
+  breakerOpenMs: number;
+  /** ... and be closed again this long after the upstream came back (half-open delay + a probe). */
+  breakerRecoverMs: number;
   maxRssBytes: number;
   /** Allowed RSS growth: last-quarter median <= factor x second-quarter median + slack. */
   rssGrowthFactor: number;
   rssGrowthSlackBytes: number;
   maxLoopLagP99Ms: number;
+  /** A GET /healthz from the harness (the event loop seen from outside) must answer within this. */
+  maxHealthzMs: number;
+  /** Allowed growth of open file descriptors (sockets, files), like timers. */
+  fdsGrowthFactor: number;
+  fdsGrowthSlack: number;
   /** Allowed timer growth: last-quarter median <= factor x second-quarter median + slack. */
   timersGrowthFactor: number;
   timersGrowthSlack: number;
@@ -48,11 +54,15 @@ export function defaultCheckOptions(instances: number): CheckOptions {
   return {
     stalenessMs: 100,
     recoveryMs: 3_000,
-    breakerConvergeMs: 10_000,
+    breakerOpenMs: 4_000,
+    breakerRecoverMs: 8_000,
     maxRssBytes: 1536 * 1024 * 1024,
     rssGrowthFactor: 1.5,
     rssGrowthSlackBytes: 64 * 1024 * 1024,
     maxLoopLagP99Ms: 1_000,
+    maxHealthzMs: 2_000,
+    fdsGrowthFactor: 1.5,
+    fdsGrowthSlack: 32,
     timersGrowthFactor: 2,
     timersGrowthSlack: 50,
     // A handful of clients per instance per Redis node (commands, bus subscriber, sync) plus the harness's.
@@ -106,13 +116,6 @@ export function check(history: History, stored: StoredMessages, options: CheckOp
   checkDedup(history, options, violations);
   checkBreakers(history, options, violations);
   checkResources(history, options, violations);
-  for (const what of history.unobservable)
-    violations.push({
-      rule: 'unobservable',
-      message: `${what}: not observable, so not proven`,
-      ops: [],
-      faults: [],
-    });
   return violations;
 }
 
@@ -234,21 +237,21 @@ function checkBreakers(history: History, options: CheckOptions, out: Violation[]
     for (let i = 0; i < history.instances; i++) {
       const samples = history.breakers.filter((s) => s.instance === i);
       // Opened: some sample inside the outage, after the bound, shows every breaker not closed.
-      if (outage.end - outage.start > options.breakerConvergeMs && alive(i, outage.start, outage.end)) {
+      if (outage.end - outage.start > options.breakerOpenMs && alive(i, outage.start, outage.end)) {
         const inside = samples.filter(
-          (s) => s.t >= outage.start + options.breakerConvergeMs && s.t <= outage.end,
+          (s) => s.t >= outage.start + options.breakerOpenMs && s.t <= outage.end,
         );
         if (inside.length > 0 && !inside.some((s) => Object.values(s.states).some((st) => st !== 'closed'))) {
           out.push({
             rule: 'breaker-not-synced',
-            message: `instance ${i}'s breakers stayed closed ${options.breakerConvergeMs} ms into an upstream outage`,
+            message: `instance ${i}'s breakers stayed closed ${options.breakerOpenMs} ms into an upstream outage`,
             ops: [],
             faults: [outage],
           });
         }
       }
       // Recovered: the first sample after the bound shows every breaker closed again.
-      const due = outage.end + options.breakerConvergeMs;
+      const due = outage.end + options.breakerRecoverMs;
       const nextOutage = outages.find((o) => o.start > outage.start);
       if (nextOutage !== undefined && nextOutage.start <= due) continue;
       if (!alive(i, outage.end, due)) continue;
@@ -258,7 +261,7 @@ function checkBreakers(history: History, options: CheckOptions, out: Violation[]
       if (open.length > 0) {
         out.push({
           rule: 'breaker-not-recovered',
-          message: `instance ${i}: ${open.map(([n, st]) => `${n}=${st}`).join(', ')} ${options.breakerConvergeMs} ms after the upstream came back`,
+          message: `instance ${i}: ${open.map(([n, st]) => `${n}=${st}`).join(', ')} ${options.breakerRecoverMs} ms after the upstream came back`,
           ops: [],
           faults: [outage],
         });
@@ -301,6 +304,14 @@ function checkResources(history: History, options: CheckOptions, out: Violation[
       unbounded(
         `instance ${key}: event-loop lag p99 reached ${maxLag.toFixed(0)} ms (limit ${options.maxLoopLagP99Ms})`,
       );
+    const healthz = samples.flatMap((s) => (s.healthzMs === undefined ? [] : [s.healthzMs]));
+    const maxHealthz = Math.max(0, ...healthz);
+    if (maxHealthz > options.maxHealthzMs)
+      unbounded(`instance ${key}: /healthz took ${maxHealthz.toFixed(0)} ms (limit ${options.maxHealthzMs})`);
+    const fds = samples.flatMap((s) => (s.fds === undefined ? [] : [s.fds]));
+    const fq = quarters(fds);
+    if (fq !== undefined && fq.late > fq.early * options.fdsGrowthFactor + options.fdsGrowthSlack)
+      unbounded(`instance ${key}: open file descriptors grew from ${fq.early} to ${fq.late}`);
     const timers = samples.flatMap((s) => (s.timers === undefined ? [] : [s.timers]));
     const tq = quarters(timers);
     if (tq !== undefined && tq.late > tq.early * options.timersGrowthFactor + options.timersGrowthSlack)

@@ -103,11 +103,15 @@ export class DemoInstance {
     this.#log = undefined;
   }
 
-  /** Resident memory of every process in the group (the server and any wrapper), from /proc. */
-  rssBytes(): number | undefined {
+  /**
+   * Resident memory and open file descriptors of every process in the group (the server and any
+   * wrapper), from /proc.
+   */
+  processStats(): { rssBytes: number; fds: number } | undefined {
     const pgid = this.#child?.pid;
     if (pgid === undefined || this.#child?.exitCode !== null) return undefined;
     let total = 0;
+    let fds = 0;
     let found = false;
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
@@ -117,12 +121,13 @@ export class DemoInstance {
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         if (Number(fields[2]) !== pgid) continue;
         total += Number(fields[21]) * 4096;
+        fds += readdirSync(join('/proc', entry, 'fd')).length;
         found = true;
       } catch {
         // the process went away between readdir and read
       }
     }
-    return found ? total : undefined;
+    return found ? { rssBytes: total, fds } : undefined;
   }
 
   async #signalAndWait(signal: NodeJS.Signals, timeoutMs: number): Promise<void> {

@@ -87,6 +87,10 @@ export interface ResourceSample {
   readonly incarnation: number;
   readonly rssBytes?: number;
   readonly loopLagP99Ms?: number;
+  /** How long the instance took to answer GET /healthz (its event loop, seen from outside). */
+  readonly healthzMs?: number;
+  /** Open file descriptors over the process group (sockets included), from /proc. */
+  readonly fds?: number;
   readonly timers?: number;
   readonly pendingResync?: number;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { check, defaultCheckOptions, formatViolation, type Rule } from '../src/checker.js';
+import { check, defaultCheckOptions, formatViolation } from '../src/checker.js';
 import { emptyHistory, type FaultEvent, type History, type Op, type ResourceSample } from '../src/history.js';
 
 let nextId = 0;
@@ -245,8 +245,18 @@ describe('checker: resources', () => {
     expect(check1({ resources })).toEqual([]);
   });
 
-  it('reports what could not be observed', () => {
-    const v = check(history([], { unobservable: ['pending re-sync entries'] }), stored(), options);
-    expect(v.map((x) => x.rule as Rule)).toEqual(['unobservable']);
+  it('catches a slow /healthz and growing file descriptors', () => {
+    const resources = [
+      ...series('healthzMs', [...flat(19, 3), 2500]),
+      ...series(
+        'fds',
+        Array.from({ length: 20 }, (_, i) => 40 + i * 20),
+        1,
+      ),
+    ];
+    expect(check1({ resources })).toEqual([
+      expect.stringMatching(/^instance 0\/0: \/healthz took 2500 ms/),
+      expect.stringMatching(/^instance 1\/0: open file descriptors grew/),
+    ]);
   });
 });
