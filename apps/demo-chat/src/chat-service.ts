@@ -1,0 +1,183 @@
+/**
+ * The chat's behaviour, HTTP aside: ownership, history reads through @perf/cache (coalesced per user
+ * by @perf/dedup), writes that update the cached history before they return, and replies from the
+ * assistant through its breaker.
+ */
+import { createCache, type TieredCache } from '@perf/cache';
+import { Deduplicator } from '@perf/dedup';
+import type { Redis } from 'ioredis';
+import type { AssistantAnswer, AssistantClient } from './assistant-client.js';
+import type { Database } from './database.js';
+import { type Conversation, type Message, NotFoundError } from './models.js';
+
+/** How many messages the cached "latest" page of a conversation holds: every limit up to this is a slice. */
+export const LATEST_CACHED = 100;
+
+export interface ChatServiceOptions {
+  db: Database;
+  assistant: AssistantClient;
+  caching: boolean;
+  redis?: Redis | undefined;
+  redisPrefix: string;
+}
+
+export interface HistoryQuery {
+  limit: number;
+  before?: number | undefined;
+}
+
+export class ChatService {
+  readonly history: TieredCache | undefined;
+  readonly sessions: TieredCache | undefined;
+  /** Coalesces identical history reads in this process (a Redis round trip would cost more than a read). */
+  readonly readDedup: Deduplicator;
+  /** Coalesces identical reply requests, across instances when Redis is there (a reply is expensive). */
+  readonly replyDedup: Deduplicator;
+  /** History reads answered (the summary's "queries saved" = these minus history queries). */
+  historyReads = 0;
+  historyQueries = 0;
+  readonly #db: Database;
+  readonly #assistant: AssistantClient;
+  /** One refresh of a conversation's cached history at a time per process, so they land in order. */
+  readonly #refreshing = new Map<number, Promise<void>>();
+
+  constructor(o: ChatServiceOptions) {
+    this.#db = o.db;
+    this.#assistant = o.assistant;
+    const l3 = o.redis ? { l3: { redis: o.redis } } : {};
+    if (o.caching) {
+      this.history = createCache({
+        namespace: `${o.redisPrefix}.history`,
+        defaultTtlMs: 10 * 60_000,
+        l2: { ttlMs: 10 * 60_000, maxEntries: 50_000 },
+        ...l3,
+      });
+      // The session tier: per-user data (their conversation list), one scope per user.
+      this.sessions = createCache({ namespace: `${o.redisPrefix}.session`, defaultTtlMs: 5 * 60_000, ...l3 });
+    }
+    this.readDedup = new Deduplicator({ name: 'history-reads', timeoutMs: 10_000, maxInFlight: 10_000 });
+    this.replyDedup = new Deduplicator({
+      name: 'replies',
+      timeoutMs: 15_000,
+      ...(o.redis ? { distributed: { redis: o.redis, prefix: `${o.redisPrefix}:dedup:` } } : {}),
+    });
+  }
+
+  async createConversation(userId: string, title: string): Promise<Conversation> {
+    const conversation = await this.#db.createConversation(userId, title);
+    await this.sessions?.scope(`user:${userId}`).delete('conversations');
+    return conversation;
+  }
+
+  async listConversations(userId: string): Promise<Conversation[]> {
+    const load = () => this.#db.conversationsOf(userId, 100);
+    if (!this.sessions) return load();
+    return this.sessions.scope(`user:${userId}`).getOrSet('conversations', load);
+  }
+
+  /** The conversation if `userId` owns it; a 404 otherwise (someone else's looks like none at all). */
+  async ownedConversation(userId: string, id: number): Promise<Conversation> {
+    const load = async () => {
+      const c = await this.#db.conversation(id);
+      if (!c) throw new NotFoundError('conversation');
+      return c;
+    };
+    // Owners never change, so the lookup is cached long; a missing id is not cached (it may appear).
+    const c = this.history
+      ? await this.history.getOrSet(`meta:${id}`, load, { ttlMs: 60 * 60_000 })
+      : await load();
+    if (c.ownerId !== userId) throw new NotFoundError('conversation');
+    return c;
+  }
+
+  /** Messages oldest first: the last `limit`, or the `limit` before message `before`. */
+  async messages(userId: string, id: number, q: HistoryQuery): Promise<Message[]> {
+    // Coalesced per user: another user's identical request never joins this one.
+    return this.readDedup.run(`${userId}|history|${id}|${q.before ?? ''}|${q.limit}`, async () => {
+      await this.ownedConversation(userId, id);
+      this.historyReads++;
+      if (q.before !== undefined) {
+        const before = q.before;
+        const load = () => {
+          this.historyQueries++;
+          return this.#db.messagesBefore(id, before, q.limit);
+        };
+        // Older pages never change (messages are append-only), so they need no invalidation.
+        return this.history ? this.history.getOrSet(`page:${id}:${before}:${q.limit}`, load) : load();
+      }
+      const latest = this.history
+        ? await this.history.getOrSet(`latest:${id}`, () => this.#loadLatest(id))
+        : await this.#loadLatest(id);
+      return latest.length > q.limit ? latest.slice(latest.length - q.limit) : latest;
+    });
+  }
+
+  async addMessage(userId: string, id: number, text: string): Promise<Message> {
+    await this.ownedConversation(userId, id);
+    const message = await this.#db.addMessage({ conversationId: id, author: 'user', authorId: userId, text });
+    await this.#refresh(id);
+    return message;
+  }
+
+  /** Asks the assistant (through the breaker) and stores its reply, or the fallback's. */
+  async reply(
+    userId: string,
+    id: number,
+    correlationId: string,
+  ): Promise<{ message: Message; fallback: boolean; reason?: string }> {
+    return this.replyDedup.run(`${userId}|reply|${id}`, async () => {
+      await this.ownedConversation(userId, id);
+      const recent = await this.messages(userId, id, { limit: 10 });
+      const answer: AssistantAnswer = await this.#assistant.reply(recent, correlationId);
+      const message = await this.#db.addMessage({
+        conversationId: id,
+        author: 'assistant',
+        authorId: 'assistant',
+        text: answer.text,
+      });
+      await this.#refresh(id);
+      return { message, fallback: answer.fallback, ...(answer.reason ? { reason: answer.reason } : {}) };
+    });
+  }
+
+  #loadLatest(id: number): Promise<Message[]> {
+    this.historyQueries++;
+    return this.#db.latestMessages(id, LATEST_CACHED);
+  }
+
+  /**
+   * After a write, the cached latest page is replaced (not just dropped) before the write returns,
+   * so the writer, and other instances through the bus, read it back at once and hot conversations
+   * do not miss after every message. Refreshes of one conversation run one after another.
+   */
+  #refresh(id: number): Promise<void> {
+    const history = this.history;
+    if (!history) return Promise.resolve();
+    const previous = this.#refreshing.get(id) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      await history.set(`latest:${id}`, await this.#db.latestMessages(id, LATEST_CACHED));
+    });
+    const tracked = next.finally(() => {
+      if (this.#refreshing.get(id) === tracked) this.#refreshing.delete(id);
+    });
+    this.#refreshing.set(id, tracked);
+    return next;
+  }
+
+  /** Fills the history cache with the latest page of conversations 1..count (one query). */
+  async warm(count: number): Promise<number> {
+    if (!this.history || count === 0) return 0;
+    const all = await this.#db.latestOfAll(count, LATEST_CACHED);
+    const result = await this.history.warm(
+      [...all].map(([id, messages]) => ({ key: `latest:${id}`, value: messages })),
+      { concurrency: 64 },
+    );
+    return result.warmed;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#refreshing.values()]);
+    await Promise.all([this.readDedup.close(), this.replyDedup.close()]);
+    await Promise.all([this.history?.close(), this.sessions?.close()]);
+  }
+}
