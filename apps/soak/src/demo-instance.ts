@@ -26,6 +26,7 @@ export class DemoInstance {
   /** False from the moment the harness decides to kill it until it answers /readyz again. */
   up = false;
   /** Called when the process exits without the harness having killed it. */
+  onSpawn: ((pid: number) => void) | undefined;
   onCrash: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
   readonly #options: DemoInstanceOptions;
   #child: ChildProcess | undefined;
@@ -61,30 +62,40 @@ export class DemoInstance {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;
+    if (child.pid !== undefined) this.onSpawn?.(child.pid);
     child.stdout!.pipe(this.#log, { end: false });
     child.stderr!.pipe(this.#log, { end: false });
-    let exited = false;
-    child.once('exit', (code, signal) => {
-      exited = true;
-      if (!this.#expectExit) {
-        this.up = false;
-        this.onCrash?.(code, signal);
-      }
-    });
-    await until(
+    let gone = false;
+    const exit = new Promise<string>((resolve) =>
+      child.once('exit', (code, signal) => {
+        gone = true;
+        if (!this.#expectExit) {
+          this.up = false;
+          this.onCrash?.(code, signal);
+        }
+        resolve(signal ?? `code ${code}`);
+      }),
+    );
+    let ready = false;
+    const readiness = until(
       `demo instance ${this.index} ready on ${this.url} (log: ${o.logFile})`,
       async () => {
-        if (exited) throw new Error('exited');
+        if (gone) return true; // stop polling: `failed` reports it
         const res = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(1_000) });
         await res.body?.cancel();
         return res.ok;
       },
       o.readyTimeoutMs ?? 90_000,
       100,
-    ).catch((error: Error) => {
-      if (exited) throw new Error(`demo instance ${this.index} exited while starting (log: ${o.logFile})`);
-      throw error;
+    ).then(() => {
+      ready = !gone;
     });
+    const failed = exit.then((how) => {
+      if (!ready)
+        throw new Error(`demo instance ${this.index} exited while starting (${how}; log: ${o.logFile})`);
+    });
+    failed.catch(() => {}); // after readiness, an exit is a crash (onCrash), not this promise's business
+    await Promise.race([readiness, failed]);
     this.up = true;
   }
 

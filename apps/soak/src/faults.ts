@@ -30,8 +30,8 @@ export const FAULTS_BY_TOPOLOGY: Record<RedisTopology['kind'], readonly FaultKin
 export const FAULT_TIMING = {
   redisDownMs: 1_000,
   stallMs: 1_500,
-  upstreamDownMs: 8_000,
-  upstreamSlowMs: 4_000,
+  upstreamDownMs: 6_000,
+  upstreamSlowMs: 3_000,
 };
 
 /** Roughly how long a fault takes from injection to recovery, for fitting the schedule. */
@@ -72,8 +72,8 @@ export interface FaultContext {
 const pick = <T>(items: readonly T[], random: () => number): T => items[Math.floor(random() * items.length)]!;
 
 /**
- * Injects the faults in order from `from` until `until` (ms on the run clock), one at a time, each
- * followed by `gapMs` of recovery; a fault that would not finish before `until` is not started.
+ * Injects the faults in order until `until` (ms on the run clock), one at a time, each followed by
+ * `gapMs`; a fault that would not finish before `until` is skipped for a shorter one that would.
  */
 export async function runFaults(
   ctx: FaultContext,
@@ -82,7 +82,8 @@ export async function runFaults(
   aborted: () => boolean,
 ): Promise<void> {
   for (const kind of order) {
-    if (aborted() || ctx.clock() + ESTIMATE_MS[kind] > window.until) return;
+    if (aborted() || ctx.clock() > window.until) return;
+    if (ctx.clock() + ESTIMATE_MS[kind] > window.until) continue;
     await inject(ctx, kind);
     await sleep(window.gapMs);
   }

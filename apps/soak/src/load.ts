@@ -34,7 +34,8 @@ export const defaultLoadOptions = (seed: number): LoadOptions => ({
   replyShare: 0.03,
   burstEveryMs: 1_500,
   maxMessagesPerConversation: 60,
-  requestTimeoutMs: 10_000,
+  // Past the demo's own bounds (reply dedup 15 s), so the record shows what the demo answered.
+  requestTimeoutMs: 20_000,
 });
 
 /** The history page the reads ask for (the demo's maximum). */

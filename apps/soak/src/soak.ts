@@ -34,6 +34,16 @@ export interface SoakConfig {
   readonly check?: Partial<CheckOptions>;
   readonly signal?: AbortSignal;
   readonly log?: (line: string) => void;
+  /** Filled in as the run creates things (for tests proving it removed them all). */
+  readonly inventory?: SoakInventory;
+}
+
+export interface SoakInventory {
+  database?: string;
+  redisPorts: number[];
+  /** Every demo process group leader it started, restarts included. */
+  pids: number[];
+  dirs: string[];
 }
 
 export interface SoakResult {
@@ -46,7 +56,7 @@ export interface SoakResult {
 
 /** Phase lengths: a fault-free warm-up, the faults, and a quiet tail in which everything must recover. */
 export function phasePlan(durationMs: number, recoverMs: number): { warmupMs: number; faultsUntil: number } {
-  const warmupMs = Math.min(10_000, Math.max(3_000, durationMs * 0.1));
+  const warmupMs = Math.min(10_000, Math.max(3_000, durationMs * 0.05));
   const tailMs = Math.max(recoverMs + 4_000, durationMs * 0.15);
   return { warmupMs, faultsUntil: Math.max(warmupMs, durationMs - tailMs) };
 }
@@ -61,6 +71,8 @@ export async function runSoak(config: SoakConfig): Promise<SoakResult> {
   const base = config.logDir ?? mkdtempSync(join(tmpdir(), 'perf-soak-'));
   mkdirSync(base, { recursive: true });
   const redisDir = mkdtempSync(join(tmpdir(), 'perf-soak-redis-'));
+  const inventory = config.inventory;
+  inventory?.dirs.push(redisDir, ...(config.logDir === undefined ? [base] : []));
   const cleanups: { what: string; run: () => Promise<unknown> | unknown }[] = [];
   const t0 = performance.now();
   const clock = () => performance.now() - t0;
@@ -71,13 +83,18 @@ export async function runSoak(config: SoakConfig): Promise<SoakResult> {
   try {
     const db = new ThrowawayDatabase();
     await db.create();
+    if (inventory) inventory.database = db.name;
     cleanups.push({ what: `drop database ${db.name}`, run: () => db.drop() });
     log(`database ${db.name}`);
 
     const topology: RedisTopology =
       config.topology === 'single' ? new SingleRedis() : new RedisCluster(redisDir);
     cleanups.push({ what: 'stop Redis', run: () => topology.stop() });
-    await topology.start();
+    try {
+      await topology.start();
+    } finally {
+      inventory?.redisPorts.push(...topology.servers.map((s) => s.port));
+    }
     log(`redis ${config.topology} on ${topology.servers.map((s) => s.port).join(', ')}`);
 
     const upstream = new SoakUpstream();
@@ -106,9 +123,11 @@ export async function runSoak(config: SoakConfig): Promise<SoakResult> {
         }),
     );
     cleanups.push({ what: 'stop demo instances', run: () => Promise.all(instances.map((i) => i.stop())) });
-    for (const instance of instances)
+    for (const instance of instances) {
+      instance.onSpawn = (pid) => inventory?.pids.push(pid);
       instance.onCrash = (code, signal) =>
         history.crashes.push({ instance: instance.index, at: clock(), exit: signal ?? `code ${code}` });
+    }
     // The first one migrates the fresh database alone; the others start together.
     await instances[0]!.start();
     await Promise.all(instances.slice(1).map((i) => i.start()));
@@ -139,7 +158,8 @@ export async function runSoak(config: SoakConfig): Promise<SoakResult> {
     await runFaults(
       { topology, instances, upstream, history, clock, random },
       faultOrder(kinds, random, 100),
-      { until: start + plan.faultsUntil, gapMs: options.recoveryMs + 500 },
+      // Short gaps: the quiet tail gives every fault its proof (a clean burst, closed breakers).
+      { until: start + plan.faultsUntil, gapMs: 1_500 },
       aborted,
     );
     phase('tail');
