@@ -28,6 +28,8 @@ export interface HistoryQuery {
 
 export class ChatService {
   readonly history: TieredCache | undefined;
+  /** Conversation records (owner, title) for the ownership check; owners never change. */
+  readonly conversations: TieredCache | undefined;
   readonly sessions: TieredCache | undefined;
   /** Coalesces identical history reads in this process (a Redis round trip would cost more than a read). */
   readonly readDedup: Deduplicator;
@@ -40,6 +42,11 @@ export class ChatService {
   readonly #assistant: AssistantClient;
   /** One refresh of a conversation's cached history at a time per process, so they land in order. */
   readonly #refreshing = new Map<number, Promise<void>>();
+  /**
+   * Per conversation, the newest message whose write returned from this instance: a cached history
+   * older than that (another instance's refresh landed late) is never served here; read-your-writes.
+   */
+  readonly #floor = new Map<number, number>();
 
   constructor(o: ChatServiceOptions) {
     this.#db = o.db;
@@ -50,6 +57,11 @@ export class ChatService {
         namespace: `${o.redisPrefix}.history`,
         defaultTtlMs: 10 * 60_000,
         l2: { ttlMs: 10 * 60_000, maxEntries: 50_000 },
+        ...l3,
+      });
+      this.conversations = createCache({
+        namespace: `${o.redisPrefix}.conversations`,
+        defaultTtlMs: 60 * 60_000,
         ...l3,
       });
       // The session tier: per-user data (their conversation list), one scope per user.
@@ -83,9 +95,7 @@ export class ChatService {
       return c;
     };
     // Owners never change, so the lookup is cached long; a missing id is not cached (it may appear).
-    const c = this.history
-      ? await this.history.getOrSet(`meta:${id}`, load, { ttlMs: 60 * 60_000 })
-      : await load();
+    const c = this.conversations ? await this.conversations.getOrSet(String(id), load) : await load();
     if (c.ownerId !== userId) throw new NotFoundError('conversation');
     return c;
   }
@@ -105,9 +115,10 @@ export class ChatService {
         // Older pages never change (messages are append-only), so they need no invalidation.
         return this.history ? this.history.getOrSet(`page:${id}:${before}:${q.limit}`, load) : load();
       }
-      const latest = this.history
+      let latest = this.history
         ? await this.history.getOrSet(`latest:${id}`, () => this.#loadLatest(id))
         : await this.#loadLatest(id);
+      if ((latest.at(-1)?.id ?? 0) < (this.#floor.get(id) ?? 0)) latest = await this.#refresh(id);
       return latest.length > q.limit ? latest.slice(latest.length - q.limit) : latest;
     });
   }
@@ -115,7 +126,8 @@ export class ChatService {
   async addMessage(userId: string, id: number, text: string): Promise<Message> {
     await this.ownedConversation(userId, id);
     const message = await this.#db.addMessage({ conversationId: id, author: 'user', authorId: userId, text });
-    await this.#refresh(id);
+    this.#raiseFloor(id, message.id);
+    if (this.history) await this.#refresh(id);
     return message;
   }
 
@@ -135,7 +147,8 @@ export class ChatService {
         authorId: 'assistant',
         text: answer.text,
       });
-      await this.#refresh(id);
+      this.#raiseFloor(id, message.id);
+      if (this.history) await this.#refresh(id);
       return { message, fallback: answer.fallback, ...(answer.reason ? { reason: answer.reason } : {}) };
     });
   }
@@ -148,26 +161,52 @@ export class ChatService {
   /**
    * After a write, the cached latest page is replaced (not just dropped) before the write returns,
    * so the writer, and other instances through the bus, read it back at once and hot conversations
-   * do not miss after every message. Refreshes of one conversation run one after another.
+   * do not miss after every message. Refreshes of one conversation run one after another here.
+   * Across instances two refreshes can land in Redis out of order (the older snapshot last), so each
+   * one checks the newest id in the database after its `set` and goes again if it missed one: the
+   * last refresh to land always saw every write that had returned before it.
    */
-  #refresh(id: number): Promise<void> {
+  #refresh(id: number): Promise<Message[]> {
     const history = this.history;
-    if (!history) return Promise.resolve();
     const previous = this.#refreshing.get(id) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      await history.set(`latest:${id}`, await this.#db.latestMessages(id, LATEST_CACHED));
-    });
-    const tracked = next.finally(() => {
+    const next = previous
+      .catch(() => {})
+      .then(async () => {
+        for (let attempt = 0; ; attempt++) {
+          const latest = await this.#loadLatest(id);
+          await history?.set(`latest:${id}`, latest);
+          const newest = await this.#db.newestMessageId(id);
+          if (newest <= (latest.at(-1)?.id ?? 0) || attempt >= 4) return latest;
+        }
+      });
+    const tracked = next.then(
+      () => {},
+      () => {},
+    );
+    this.#refreshing.set(id, tracked);
+    void tracked.then(() => {
       if (this.#refreshing.get(id) === tracked) this.#refreshing.delete(id);
     });
-    this.#refreshing.set(id, tracked);
     return next;
+  }
+
+  /** Remembers that a write of message `messageId` returned from this instance (bounded). */
+  #raiseFloor(id: number, messageId: number): void {
+    if ((this.#floor.get(id) ?? 0) >= messageId) return;
+    this.#floor.delete(id);
+    this.#floor.set(id, messageId);
+    if (this.#floor.size > 10_000) this.#floor.delete(this.#floor.keys().next().value!);
   }
 
   /** Fills the history cache with the latest page of conversations 1..count (one query). */
   async warm(count: number): Promise<number> {
     if (!this.history || count === 0) return 0;
     const all = await this.#db.latestOfAll(count, LATEST_CACHED);
+    const records = await this.#db.conversationsUpTo(count);
+    await this.conversations?.warm(
+      records.map((c) => ({ key: String(c.id), value: c })),
+      { concurrency: 64 },
+    );
     const result = await this.history.warm(
       [...all].map(([id, messages]) => ({ key: `latest:${id}`, value: messages })),
       { concurrency: 64 },
@@ -178,6 +217,6 @@ export class ChatService {
   async close(): Promise<void> {
     await Promise.allSettled([...this.#refreshing.values()]);
     await Promise.all([this.readDedup.close(), this.replyDedup.close()]);
-    await Promise.all([this.history?.close(), this.sessions?.close()]);
+    await Promise.all([this.history?.close(), this.conversations?.close(), this.sessions?.close()]);
   }
 }

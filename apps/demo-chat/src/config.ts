@@ -31,6 +31,8 @@ export const configSchema = z.strictObject({
   p99BudgetMs: z.number().positive().default(250),
   bodyLimitBytes: z.number().int().min(256).default(16_384),
   shutdownTimeoutMs: z.number().int().min(100).default(10_000),
+  /** Fastify's per-request "incoming request" / "request completed" lines (off for load tests). */
+  requestLogging: z.boolean().default(true),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -52,6 +54,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
     assistantLatencyMs: 'ASSISTANT_LATENCY_MS',
     assistantErrorRate: 'ASSISTANT_ERROR_RATE',
     logLevel: 'LOG_LEVEL',
+    requestLogging: 'DEMO_REQUEST_LOGS',
   };
   const raw = {
     host: env.HOST || undefined,
@@ -65,6 +68,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
     assistantLatencyMs: num('ASSISTANT_LATENCY_MS'),
     assistantErrorRate: num('ASSISTANT_ERROR_RATE'),
     logLevel: env.LOG_LEVEL || undefined,
+    requestLogging: env.DEMO_REQUEST_LOGS === undefined ? undefined : env.DEMO_REQUEST_LOGS !== 'off',
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

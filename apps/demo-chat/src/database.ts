@@ -4,7 +4,7 @@
  * so that several instances starting against one database migrate and seed it once.
  */
 import { fileURLToPath } from 'node:url';
-import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, lte, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Conversation, Message } from './models.js';
 import { conversations, messages, schema, users } from './schema.js';
@@ -135,6 +135,16 @@ export class Database {
     return rows.reverse().map(toMessage);
   }
 
+  /** The id of the conversation's newest message (0 when it has none). */
+  async newestMessageId(conversationId: number): Promise<number> {
+    this.queries++;
+    const [row] = await this.#db
+      .select({ id: sql<number>`coalesce(max(${messages.id}), 0)::int` })
+      .from(messages)
+      .where(eq(messages.conversationId, conversationId));
+    return Number(row?.id ?? 0);
+  }
+
   /** The `limit` messages just before message `before`, oldest first (older pages never change). */
   async messagesBefore(conversationId: number, before: number, limit: number): Promise<Message[]> {
     this.queries++;
@@ -166,6 +176,13 @@ export class Database {
       else list.push(toMessage(row));
     }
     return out;
+  }
+
+  /** Conversations 1..count (one query, for warm-up). */
+  async conversationsUpTo(count: number): Promise<Conversation[]> {
+    this.queries++;
+    const rows = await this.#db.select().from(conversations).where(lte(conversations.id, count));
+    return rows.map(toConversation);
   }
 
   async ping(): Promise<void> {

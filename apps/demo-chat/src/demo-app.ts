@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AlertRule, createMetrics, type Metrics } from '@perf/metrics';
 import { createRedisBreakerSync, type RedisBreakerSync } from '@perf/resilience';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { Redis } from 'ioredis';
 import { AssistantClient } from './assistant-client.js';
 import { AssistantUpstream } from './assistant-upstream.js';
@@ -138,7 +138,10 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
     // Correlation ids: taken from the caller's x-correlation-id, else a new UUID; in every log line
     // as `correlationId`, echoed in the response, and passed on to the assistant upstream.
     requestIdHeader: 'x-correlation-id',
-    requestIdLogLabel: 'correlationId',
+    logController: new LogController({
+      requestIdLogLabel: 'correlationId',
+      disableRequestLogging: !config.requestLogging,
+    }),
     genReqId: () => randomUUID(),
     return503OnClosing: true,
   });
@@ -155,6 +158,8 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-correlation-id', request.id);
+    // While draining, each answered request also closes its keep-alive connection.
+    if (draining) reply.header('connection', 'close');
   });
   app.setErrorHandler((error: FastifyError & { field?: string }, request, reply) => {
     if (error.validation !== undefined || error.code === 'FST_ERR_VALIDATION') {
@@ -275,9 +280,13 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
       });
       // Dashboard streams never end by themselves: metrics.close() ends them so the server can drain.
       const drained = Promise.all([app.close(), metrics.close()]).then(() => true);
+      // Connections that finish their last request during the drain go idle; close them as they do.
+      const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
+      drained.finally(() => clearInterval(reaper)).catch(() => {});
       const inTime = await Promise.race([drained, timedOut]);
       if (!inTime) app.server.closeAllConnections();
       clearTimeout(timer);
+      clearInterval(reaper);
       await ready.catch(() => {});
       await service?.close();
       assistant.close();

@@ -1,0 +1,107 @@
+/**
+ * Two demo instances sharing the real Redis (6379, under a key prefix of this run, deleted after)
+ * and the real PostgreSQL (a database of this run, dropped after), as `pnpm demo` runs them with
+ * DATABASE_URL and REDIS_URL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLoad } from '../../src/load/load-generator.js';
+import {
+  api,
+  type DemoProcess,
+  historyReadCounts,
+  hitRatio,
+  startDemoProcess,
+} from '../helpers/demo-process.js';
+import {
+  createDatabase,
+  postgresAvailable,
+  REDIS_URL,
+  redisAvailable,
+  redisPrefix,
+} from '../helpers/services.js';
+
+const available = (await redisAvailable()) && (await postgresAvailable());
+
+describe.skipIf(!available)('two instances sharing Redis and PostgreSQL', () => {
+  const { prefix, clean } = redisPrefix();
+  let database: Awaited<ReturnType<typeof createDatabase>>;
+  let a: DemoProcess;
+  let b: DemoProcess;
+
+  beforeAll(async () => {
+    database = await createDatabase();
+    const env = { DATABASE_URL: database.url, REDIS_URL, DEMO_REDIS_PREFIX: prefix };
+    a = await startDemoProcess(env);
+    b = await startDemoProcess(env); // migrations and seed already done by a: b finds them applied
+  });
+  afterAll(async () => {
+    const codes = await Promise.all([a?.stop(), b?.stop()]);
+    await clean();
+    await database?.drop();
+    expect(codes).toEqual([0, 0]);
+  });
+
+  it('a write on one instance is read back at once by its writer and within 100 ms by the other', async () => {
+    const { body: c } = await api(a.url, 'POST', '/api/conversations', 'sharer', { title: 'shared' });
+    // Both instances have the history cached before the writes.
+    expect((await api(a.url, 'GET', `/api/conversations/${c.id}/messages`, 'sharer')).status).toBe(200);
+    expect((await api(b.url, 'GET', `/api/conversations/${c.id}/messages`, 'sharer')).status).toBe(200);
+    const lags: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const w = await api(a.url, 'POST', `/api/conversations/${c.id}/messages`, 'sharer', { text: `m${i}` });
+      expect(w.status).toBe(201);
+      const written = performance.now();
+      const own = await api(a.url, 'GET', `/api/conversations/${c.id}/messages`, 'sharer');
+      expect(own.body.messages.at(-1).id).toBe(w.body.id);
+      // The other instance: the first read *sent* after it shows the message; how long after the write.
+      for (;;) {
+        const sent = performance.now();
+        const r = await api(b.url, 'GET', `/api/conversations/${c.id}/messages`, 'sharer');
+        if (r.body.messages.at(-1)?.id === w.body.id) {
+          lags.push(sent - written);
+          break;
+        }
+        expect(performance.now() - written).toBeLessThan(2_000);
+        await new Promise((res) => setTimeout(res, 5));
+      }
+    }
+    console.log(`cross-instance read-after-write lag (ms): ${lags.map((x) => x.toFixed(1)).join(', ')}`);
+    for (const lag of lags) expect(lag).toBeLessThan(100);
+  });
+
+  it('keeps another user out, on either instance', async () => {
+    const { body: c } = await api(a.url, 'POST', '/api/conversations', 'owner-x', { title: 'mine' });
+    await api(a.url, 'POST', `/api/conversations/${c.id}/messages`, 'owner-x', { text: 'private' });
+    const path = `/api/conversations/${c.id}/messages`;
+    const all = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        api(i % 4 < 2 ? a.url : b.url, 'GET', path, i % 2 ? 'intruder' : 'owner-x'),
+      ),
+    );
+    for (const [i, r] of all.entries()) expect(r.status).toBe(i % 2 ? 404 : 200);
+    expect((await api(b.url, 'POST', `/api/conversations/${c.id}/reply`, 'intruder')).status).toBe(404);
+  });
+
+  it('serves the steady workload over both instances with a ≥ 90% hit ratio and no stale read', async () => {
+    const before = await Promise.all([historyReadCounts(a.url, prefix), historyReadCounts(b.url, prefix)]);
+    const result = await runLoad({
+      targets: [a.url, b.url],
+      conversations: 500,
+      concurrency: 8,
+      phases: [{ name: 'steady', durationMs: 5_000 }],
+    });
+    const after = await Promise.all([historyReadCounts(a.url, prefix), historyReadCounts(b.url, prefix)]);
+    const hrA = hitRatio(before[0]!, after[0]!);
+    const hrB = hitRatio(before[1]!, after[1]!);
+    console.log(
+      `steady over 2 instances (Redis + PostgreSQL): ${result.total.requests} requests, ` +
+        `${result.total.requestsPerSecond.toFixed(0)}/s, p99 ${result.total.latencyMs.p99?.toFixed(1)} ms; ` +
+        `hit ratio a ${(hrA.ratio * 100).toFixed(2)}% ${JSON.stringify(hrA.byResult)}, b ${(hrB.ratio * 100).toFixed(2)}% ${JSON.stringify(hrB.byResult)}`,
+    );
+    expect(result.total.errors).toBe(0);
+    expect(result.total.clientErrors).toBe(0);
+    expect(result.total.staleReads).toBe(0);
+    expect(hrA.ratio).toBeGreaterThanOrEqual(0.9);
+    expect(hrB.ratio).toBeGreaterThanOrEqual(0.9);
+  });
+});
