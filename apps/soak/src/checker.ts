@@ -101,10 +101,41 @@ export function formatViolation(v: Violation): string {
   return lines.join('\n');
 }
 
-/** Checks a recorded history against what PostgreSQL holds; returns every violation found. */
-export function check(history: History, stored: StoredMessages, options: CheckOptions): Violation[] {
+/** How much each rule had to judge, so that "0 violations" says how much was proven. */
+export interface Coverage {
+  /** Acknowledged writes and replies looked up in PostgreSQL. */
+  ackedWrites: number;
+  /** (acked write, later read) pairs whose read had to return the write. */
+  readAfterWritePairs: number;
+  /** Undisturbed bursts of identical replies whose leaders were counted. */
+  burstsJudged: number;
+  /** Instance x upstream-outage pairs whose breaker sync was judged (open, recovered). */
+  breakerChecks: number;
+  /** Resource samples judged. */
+  resourceSamples: number;
+}
+
+export const emptyCoverage = (): Coverage => ({
+  ackedWrites: 0,
+  readAfterWritePairs: 0,
+  burstsJudged: 0,
+  breakerChecks: 0,
+  resourceSamples: 0,
+});
+
+/**
+ * Checks a recorded history against what PostgreSQL holds; returns every violation found, and
+ * counts in `coverage` (when given) how much each rule judged.
+ */
+export function check(
+  history: History,
+  stored: StoredMessages,
+  options: CheckOptions,
+  coverage: Coverage = emptyCoverage(),
+): Violation[] {
   const violations: Violation[] = [];
-  checkWrites(history, stored, options, violations);
+  coverage.resourceSamples = history.resources.length + history.redis.length;
+  checkWrites(history, stored, options, violations, coverage);
   checkFailures(history, violations);
   for (const crash of history.crashes)
     violations.push({
@@ -113,8 +144,8 @@ export function check(history: History, stored: StoredMessages, options: CheckOp
       ops: [],
       faults: faultsDuring(history, crash.at - 1_000, crash.at),
     });
-  checkDedup(history, options, violations);
-  checkBreakers(history, options, violations);
+  checkDedup(history, options, violations, coverage);
+  checkBreakers(history, options, violations, coverage);
   checkResources(history, options, violations);
   return violations;
 }
@@ -124,10 +155,12 @@ function checkWrites(
   stored: StoredMessages,
   options: CheckOptions,
   out: Violation[],
+  coverage: Coverage,
 ): void {
   const ackedByConversation = new Map<string, Op[]>();
   for (const op of history.ops) {
     if (!op.ok || op.messageId === undefined || (op.kind !== 'write' && op.kind !== 'reply')) continue;
+    coverage.ackedWrites++;
     if (!stored.has(op.messageId)) {
       out.push({
         rule: 'acked-write-lost',
@@ -157,7 +190,9 @@ function checkWrites(
     for (const write of ackedByConversation.get(read.conversation) ?? []) {
       if (Number(write.messageId) < floor) continue;
       const bound = write.instance === read.instance ? 0 : options.stalenessMs;
-      if (write.end + bound > read.start || seen.has(write.messageId!)) continue;
+      if (write.end + bound > read.start) continue;
+      coverage.readAfterWritePairs++;
+      if (seen.has(write.messageId!)) continue;
       out.push({
         rule: 'stale-read',
         message: `read started ${(read.start - write.end).toFixed(1)} ms after message ${write.messageId} was acknowledged (bound ${bound} ms) and did not return it`,
@@ -182,7 +217,7 @@ function checkFailures(history: History, out: Violation[]): void {
   }
 }
 
-function checkDedup(history: History, options: CheckOptions, out: Violation[]): void {
+function checkDedup(history: History, options: CheckOptions, out: Violation[], coverage: Coverage): void {
   const bursts = new Map<number, Op[]>();
   for (const op of history.ops) {
     if (op.burst === undefined) continue;
@@ -203,6 +238,7 @@ function checkDedup(history: History, options: CheckOptions, out: Violation[]): 
     if (disturbed) continue;
     const leaders = new Set(answered.map((o) => o.messageId)).size;
     cleanStarts.push(start);
+    coverage.burstsJudged++;
     if (leaders > 1) {
       out.push({
         rule: 'dedup-broken',
@@ -226,7 +262,7 @@ function checkDedup(history: History, options: CheckOptions, out: Violation[]): 
   }
 }
 
-function checkBreakers(history: History, options: CheckOptions, out: Violation[]): void {
+function checkBreakers(history: History, options: CheckOptions, out: Violation[], coverage: Coverage): void {
   const outages = history.faults.filter((f) => f.kind === 'upstream-down');
   if (outages.length === 0) return;
   const alive = (instance: number, start: number, end: number) =>
@@ -241,6 +277,7 @@ function checkBreakers(history: History, options: CheckOptions, out: Violation[]
         const inside = samples.filter(
           (s) => s.t >= outage.start + options.breakerOpenMs && s.t <= outage.end,
         );
+        if (inside.length > 0) coverage.breakerChecks++;
         if (inside.length > 0 && !inside.some((s) => Object.values(s.states).some((st) => st !== 'closed'))) {
           out.push({
             rule: 'breaker-not-synced',
@@ -257,6 +294,7 @@ function checkBreakers(history: History, options: CheckOptions, out: Violation[]
       if (!alive(i, outage.end, due)) continue;
       const first = samples.find((s) => s.t >= due);
       if (first === undefined) continue;
+      coverage.breakerChecks++;
       const open = Object.entries(first.states).filter(([, st]) => st !== 'closed');
       if (open.length > 0) {
         out.push({

@@ -1,4 +1,4 @@
-import type { Violation } from './checker.js';
+import type { Coverage, Violation } from './checker.js';
 import type { History, Op } from './history.js';
 
 export interface SoakSummary {
@@ -12,6 +12,8 @@ export interface SoakSummary {
   /** Latency p99 (ms) and request count per phase, and while each kind of fault was running. */
   readonly p99: Record<string, { count: number; p99Ms: number }>;
   readonly upstreamCalls: number;
+  /** How much each rule judged. */
+  readonly coverage: Coverage;
   /** Checks the instances gave no data for (a metric they do not expose). */
   readonly notProven: readonly string[];
 }
@@ -31,6 +33,7 @@ export function summarize(
   history: History,
   violations: readonly Violation[],
   upstreamCalls: number,
+  coverage: Coverage,
 ): SoakSummary {
   const byKind: Record<string, { ok: number; failed: number }> = {};
   for (const op of history.ops) {
@@ -62,6 +65,7 @@ export function summarize(
     p99: phases,
     upstreamCalls,
     notProven: [...history.unobservable],
+    coverage,
   };
 }
 
@@ -91,6 +95,14 @@ export function formatTable(summaries: readonly SoakSummary[]): string {
   rows.push(['violations', ...summaries.map((s) => String(s.violationCount))]);
   for (const rule of union((s) => s.violations))
     rows.push([`  ${rule}`, ...summaries.map((s) => String(s.violations[rule] ?? 0))]);
+  rows.push(['judged: acked writes in PG', ...summaries.map((s) => String(s.coverage.ackedWrites))]);
+  rows.push([
+    'judged: read-after-ack pairs',
+    ...summaries.map((s) => String(s.coverage.readAfterWritePairs)),
+  ]);
+  rows.push(['judged: clean reply bursts', ...summaries.map((s) => String(s.coverage.burstsJudged))]);
+  rows.push(['judged: breaker sync checks', ...summaries.map((s) => String(s.coverage.breakerChecks))]);
+  rows.push(['judged: resource samples', ...summaries.map((s) => String(s.coverage.resourceSamples))]);
   rows.push(['p99 latency (ms)', ...summaries.map(() => '')]);
   for (const phase of union((s) => s.p99))
     rows.push([

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { mulberry32 } from '../../../tooling/workloads.js';
-import { type CheckOptions, check, defaultCheckOptions, type Violation } from './checker.js';
+import { type CheckOptions, check, defaultCheckOptions, emptyCoverage, type Violation } from './checker.js';
 import { ThrowawayDatabase } from './database.js';
 import { DemoInstance } from './demo-instance.js';
 import { FAULTS_BY_TOPOLOGY, faultOrder, runFaults } from './faults.js';
@@ -171,12 +171,13 @@ export async function runSoak(config: SoakConfig): Promise<SoakResult> {
     log(`load stopped after ${history.ops.length} operations; checking`);
 
     const stored = await db.messages();
-    const violations = check(history, stored, options);
+    const coverage = emptyCoverage();
+    const violations = check(history, stored, options, coverage);
     return {
       config,
       history,
       violations,
-      summary: summarize(config.topology, config.seed, history, violations, upstreamCalls),
+      summary: summarize(config.topology, config.seed, history, violations, upstreamCalls, coverage),
       logDir: base,
     };
   } finally {

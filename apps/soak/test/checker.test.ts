@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { check, defaultCheckOptions, formatViolation } from '../src/checker.js';
+import { check, defaultCheckOptions, emptyCoverage, formatViolation } from '../src/checker.js';
 import { emptyHistory, type FaultEvent, type History, type Op, type ResourceSample } from '../src/history.js';
 
 let nextId = 0;
@@ -25,9 +25,16 @@ const fault = (kind: FaultEvent['kind'], start: number, end: number, target = 'r
 });
 
 describe('checker: acknowledged writes', () => {
-  it('accepts a history where every acked write is stored and read back', () => {
-    const h = history([write('m1', 0, 10), read(['m1'], 200, 210), read(['m1'], 10, 12, 0)]);
-    expect(check(h, stored('m1'), options)).toEqual([]);
+  it('accepts a history where every acked write is stored and read back, and says how much it judged', () => {
+    const h = history([
+      write('m1', 0, 10),
+      read(['m1'], 200, 210),
+      read(['m1'], 10, 12, 0),
+      read([], 5, 8, 0),
+    ]);
+    const coverage = emptyCoverage();
+    expect(check(h, stored('m1'), options, coverage)).toEqual([]);
+    expect(coverage).toMatchObject({ ackedWrites: 1, readAfterWritePairs: 2 });
   });
 
   it('catches an acked write that PostgreSQL does not hold', () => {
@@ -134,7 +141,9 @@ describe('checker: cross-instance dedup', () => {
 
   it('accepts a burst over three instances with one leader', () => {
     const h = history(burst(1, 5000, ['r1', 'r1', 'r1']));
-    expect(rules(h, stored('r1'))).toEqual([]);
+    const coverage = emptyCoverage();
+    expect(check(h, stored('r1'), options, coverage)).toEqual([]);
+    expect(coverage.burstsJudged).toBe(1);
   });
 
   it('catches a clean burst that ran more than one leader', () => {
