@@ -20,6 +20,12 @@ export const DEFAULT_DEMO_COMMAND = ['node', 'apps/demo-chat/dist/main.js'];
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const controller = new AbortController();
+  // A bug in a harness loop must not kill the process before the cleanup has run.
+  process.on('unhandledRejection', (reason) => {
+    console.error(`soak: unexpected error, stopping and cleaning up: ${String(reason)}`);
+    controller.abort();
+    process.exitCode = 2;
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.on(signal, () => {
       if (controller.signal.aborted) process.exit(130); // second signal: give up on cleanup
@@ -82,6 +88,7 @@ async function main(): Promise<number> {
     console.log(`\nresult written to ${args.json}`);
   }
   const violations = results.reduce((n, r) => n + r.violations.length, 0);
+  if (process.exitCode === 2) return 2;
   if (controller.signal.aborted) return 130;
   return violations > 0 || (args.strict && notProven.length > 0) ? 1 : 0;
 }
