@@ -72,7 +72,7 @@ describe.skipIf(!(await postgresAvailable()))(
       const inventory = newInventory();
       const result = await runSoak({
         topology: 'single',
-        durationMs: 30_000,
+        durationMs: 40_000,
         seed: 7,
         instances: 3,
         demoCommand: DEMO,
@@ -123,7 +123,7 @@ describe.skipIf(!(await postgresAvailable()))(
       );
 
       await expectRemoved(inventory);
-    }, 180_000);
+    }, 240_000);
 
     it('removes everything when a demo instance cannot start', async () => {
       const inventory = newInventory();
