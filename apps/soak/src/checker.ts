@@ -289,8 +289,11 @@ function checkBreakers(history: History, options: CheckOptions, out: Violation[]
       }
       // Recovered: the first sample after the bound shows every breaker closed again.
       const due = outage.end + options.breakerRecoverMs;
-      const nextOutage = outages.find((o) => o.start > outage.start);
-      if (nextOutage !== undefined && nextOutage.start <= due) continue;
+      // A later upstream fault (down or slow) within the bound may rightly open it again.
+      const next = history.faults.find(
+        (f) => (f.kind === 'upstream-down' || f.kind === 'upstream-slow') && f.start > outage.start,
+      );
+      if (next !== undefined && next.start <= due) continue;
       if (!alive(i, outage.end, due)) continue;
       const first = samples.find((s) => s.t >= due);
       if (first === undefined) continue;

@@ -198,6 +198,12 @@ describe('checker: breaker-state sync', () => {
     expect(v[0]!.message).toContain('instance 2');
   });
 
+  it('does not blame a breaker reopened by a later slow upstream', () => {
+    const breakers = [...allInstances(21_000, 'open'), ...allInstances(36_000, 'open')];
+    const slow = fault('upstream-slow', 28_000, 31_000, 'upstream');
+    expect(rules(history([], { faults: [outage, slow], breakers }))).toEqual([]);
+  });
+
   it('catches a breaker still open after the upstream came back', () => {
     const breakers = [...allInstances(21_000, 'open'), ...allInstances(36_000, 'closed').slice(0, 2)];
     breakers.push(sample(36_000, 2, 'half-open'));
