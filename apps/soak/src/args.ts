@@ -8,6 +8,10 @@ export interface SoakArgs {
   instances: number;
   demoCommand: string[] | undefined;
   json: string | undefined;
+  /** Directory to write each run's raw history to (history-<topology>.json). */
+  history: string | undefined;
+  /** Re-check a saved history instead of running. */
+  check: string | undefined;
   keepLogs: boolean;
   strict: boolean;
 }
@@ -42,6 +46,8 @@ export function parseArgs(argv: readonly string[]): SoakArgs {
     instances: 3,
     demoCommand: undefined,
     json: undefined,
+    history: undefined,
+    check: undefined,
     keepLogs: false,
     strict: false,
   };
@@ -82,6 +88,12 @@ export function parseArgs(argv: readonly string[]): SoakArgs {
       case '--json':
         args.json = value();
         break;
+      case '--history':
+        args.history = value();
+        break;
+      case '--check':
+        args.check = value();
+        break;
       case '--keep-logs':
         args.keepLogs = true;
         break;
@@ -91,7 +103,7 @@ export function parseArgs(argv: readonly string[]): SoakArgs {
       default:
         throw new PerfConfigError(
           'argument',
-          'is not one of --duration, --topology, --seed, --instances, --demo-command, --json, --keep-logs, --strict',
+          'is not one of --duration, --topology, --seed, --instances, --demo-command, --json, --history, --check, --keep-logs, --strict',
           flag,
           { owner: OWNER },
         );

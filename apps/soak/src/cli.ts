@@ -4,21 +4,46 @@
  * result table; exits 1 when anything was violated, 2 when the harness itself failed.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './args.js';
-import { formatViolation } from './checker.js';
-import { formatTable } from './report.js';
+import { check, defaultCheckOptions, emptyCoverage, formatViolation } from './checker.js';
+import { formatTable, summarize } from './report.js';
+import { loadHistory, saveHistory } from './saved-history.js';
 import { runSoak, type SoakResult } from './soak.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The demo's long-running server, built once up front (a restart then takes the server's own start time). */
 export const DEFAULT_DEMO_COMMAND = ['node', 'apps/demo-chat/dist/main.js'];
 
+/** `--check <file>`: the checker again over a saved history, without running anything. */
+function recheck(file: string): number {
+  const saved = loadHistory(file);
+  const coverage = emptyCoverage();
+  const violations = check(
+    saved.history,
+    saved.stored,
+    defaultCheckOptions(saved.history.instances),
+    coverage,
+  );
+  for (const v of violations) console.log(formatViolation(v));
+  const summary = summarize(
+    saved.topology,
+    saved.seed,
+    saved.history,
+    violations,
+    saved.upstreamCalls,
+    coverage,
+  );
+  console.log(`\n${formatTable([summary])}`);
+  return violations.length > 0 ? 1 : 0;
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.check !== undefined) return recheck(args.check);
   const controller = new AbortController();
   // A bug in a harness loop must not kill the process before the cleanup has run.
   process.on('unhandledRejection', (reason) => {
@@ -62,6 +87,18 @@ async function main(): Promise<number> {
       log: (line) => console.log(`   ${line}`),
     });
     results.push(result);
+    if (args.history !== undefined) {
+      mkdirSync(args.history, { recursive: true });
+      const file = join(args.history, `history-${topology}.json`);
+      saveHistory(file, {
+        topology,
+        seed: args.seed,
+        upstreamCalls: result.upstreamCalls,
+        history: result.history,
+        stored: result.stored,
+      });
+      console.log(`   history written to ${file} (re-check: pnpm soak --check ${file})`);
+    }
     const shown = result.violations.slice(0, 40);
     for (const v of shown) console.log(formatViolation(v));
     if (result.violations.length > shown.length)

@@ -51,6 +51,9 @@ export interface SoakResult {
   readonly history: History;
   readonly violations: Violation[];
   readonly summary: SoakSummary;
+  /** What PostgreSQL held after the run (message id -> conversation id). */
+  readonly stored: ReadonlyMap<string, string>;
+  readonly upstreamCalls: number;
   readonly logDir: string;
 }
 
@@ -177,6 +180,8 @@ export async function runSoak(config: SoakConfig): Promise<SoakResult> {
       config,
       history,
       violations,
+      stored,
+      upstreamCalls,
       summary: summarize(config.topology, config.seed, history, violations, upstreamCalls, coverage),
       logDir: base,
     };
