@@ -47,21 +47,29 @@ export class ChatService {
    * older than that (another instance's refresh landed late) is never served here; read-your-writes.
    */
   readonly #floor = new Map<number, number>();
+  /** Serialized answers per cached history value (weak: they go when the value leaves the cache). */
+  readonly #bodies = new WeakMap<Message[], Map<number, string>>();
 
   constructor(o: ChatServiceOptions) {
     this.#db = o.db;
     this.#assistant = o.assistant;
     const l3 = o.redis ? { l3: { redis: o.redis } } : {};
     if (o.caching) {
+      // Alone (no Redis), nothing else changes the data behind this process's back: L1 keeps entries
+      // while they are fresh, L2 holds what L1 evicts. With Redis, other instances write too: L1's
+      // copies live 100 ms (the bus drops them sooner) and there is no L2, so a write elsewhere is
+      // seen within 100 ms even when the bus is slow; Redis is the shared copy.
       this.history = createCache({
         namespace: `${o.redisPrefix}.history`,
         defaultTtlMs: 10 * 60_000,
-        l2: { ttlMs: 10 * 60_000, maxEntries: 50_000 },
+        l1: { maxEntries: 20_000, ttlMs: o.redis ? 100 : 10 * 60_000 },
+        l2: o.redis ? false : { ttlMs: 10 * 60_000, maxEntries: 50_000 },
         ...l3,
       });
       this.conversations = createCache({
         namespace: `${o.redisPrefix}.conversations`,
         defaultTtlMs: 60 * 60_000,
+        l1: { maxEntries: 20_000, ttlMs: o.redis ? 10_000 : 60 * 60_000 }, // owners never change
         ...l3,
       });
       // The session tier: per-user data (their conversation list), one scope per user.
@@ -102,6 +110,32 @@ export class ChatService {
 
   /** Messages oldest first: the last `limit`, or the `limit` before message `before`. */
   async messages(userId: string, id: number, q: HistoryQuery): Promise<Message[]> {
+    const { all, limit } = await this.#history(userId, id, q);
+    return all.length > limit ? all.slice(all.length - limit) : all;
+  }
+
+  /**
+   * The same answer as `messages`, as the JSON body `{"messages":[...]}`. Cached values are
+   * immutable and L1 hands out the same object until it is replaced, so the body is serialized once
+   * per cached value and limit, not once per request.
+   */
+  async messagesBody(userId: string, id: number, q: HistoryQuery): Promise<string> {
+    const { all, limit } = await this.#history(userId, id, q);
+    let bodies = this.#bodies.get(all);
+    if (bodies === undefined) {
+      bodies = new Map();
+      this.#bodies.set(all, bodies);
+    }
+    let body = bodies.get(limit);
+    if (body === undefined) {
+      body = JSON.stringify({ messages: all.length > limit ? all.slice(all.length - limit) : all });
+      bodies.set(limit, body);
+    }
+    return body;
+  }
+
+  /** The cached (or loaded) list a history answer is cut from, and how many of its last entries to serve. */
+  #history(userId: string, id: number, q: HistoryQuery): Promise<{ all: Message[]; limit: number }> {
     // Coalesced per user: another user's identical request never joins this one.
     return this.readDedup.run(`${userId}|history|${id}|${q.before ?? ''}|${q.limit}`, async () => {
       await this.ownedConversation(userId, id);
@@ -113,13 +147,16 @@ export class ChatService {
           return this.#db.messagesBefore(id, before, q.limit);
         };
         // Older pages never change (messages are append-only), so they need no invalidation.
-        return this.history ? this.history.getOrSet(`page:${id}:${before}:${q.limit}`, load) : load();
+        const page = this.history
+          ? await this.history.getOrSet(`page:${id}:${before}:${q.limit}`, load)
+          : await load();
+        return { all: page, limit: q.limit };
       }
       let latest = this.history
         ? await this.history.getOrSet(`latest:${id}`, () => this.#loadLatest(id))
         : await this.#loadLatest(id);
       if ((latest.at(-1)?.id ?? 0) < (this.#floor.get(id) ?? 0)) latest = await this.#refresh(id);
-      return latest.length > q.limit ? latest.slice(latest.length - q.limit) : latest;
+      return { all: latest, limit: q.limit };
     });
   }
 

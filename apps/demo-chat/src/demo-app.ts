@@ -217,10 +217,11 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
   app.get(
     '/api/conversations/:id/messages',
     { schema: { ...user, params: conversationParams, querystring: historyQuery } },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params as { id: number };
       const q = request.query as { limit: number; before?: number };
-      return { messages: await need().messages(request.headers['x-user-id'] as string, id, q) };
+      const body = await need().messagesBody(request.headers['x-user-id'] as string, id, q);
+      return reply.type('application/json; charset=utf-8').send(body);
     },
   );
   app.post(

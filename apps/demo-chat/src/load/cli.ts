@@ -9,7 +9,10 @@ import { parseArgs } from 'node:util';
 import { runLoad } from './load-generator.js';
 import { progressBar } from './progress-bar.js';
 
+// `pnpm ... load -- --targets x` hands the `--` through; it only separates pnpm's options from ours.
+const args = process.argv.slice(2);
 const { values } = parseArgs({
+  args: args[0] === '--' ? args.slice(1) : args,
   options: {
     targets: { type: 'string', default: 'http://127.0.0.1:3000' },
     duration: { type: 'string', default: '20' },

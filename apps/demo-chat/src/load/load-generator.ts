@@ -163,7 +163,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const headers = { 'x-user-id': ownerOfConversation(id, users) };
     const base = `${target}/api/conversations/${id}`;
     const key = `${target}|${id}`;
-    if (w.nextIsWrite()) {
+    // The workload's own draw (random() < 10%), with the ratio made adjustable.
+    if (w.random() < writeRatio) {
       const isReply = w.random() < replyShare;
       const kind: OperationKind = isReply ? 'reply' : 'write';
       const text = w.messageText();

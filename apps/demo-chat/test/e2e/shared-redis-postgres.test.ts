@@ -4,6 +4,7 @@
  * DATABASE_URL and REDIS_URL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AssistantUpstream } from '../../src/assistant-upstream.js';
 import { runLoad } from '../../src/load/load-generator.js';
 import {
   api,
@@ -27,15 +28,23 @@ describe.skipIf(!available)('two instances sharing Redis and PostgreSQL', () => 
   let database: Awaited<ReturnType<typeof createDatabase>>;
   let a: DemoProcess;
   let b: DemoProcess;
+  // One assistant upstream for both instances, in the test process so the tests can take it down.
+  const upstream = new AssistantUpstream({ latencyMs: 10 });
 
   beforeAll(async () => {
     database = await createDatabase();
-    const env = { DATABASE_URL: database.url, REDIS_URL, DEMO_REDIS_PREFIX: prefix };
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      DEMO_REDIS_PREFIX: prefix,
+      ASSISTANT_URL: await upstream.listen(),
+    };
     a = await startDemoProcess(env);
     b = await startDemoProcess(env); // migrations and seed already done by a: b finds them applied
   });
   afterAll(async () => {
     const codes = await Promise.all([a?.stop(), b?.stop()]);
+    await upstream.close();
     await clean();
     await database?.drop();
     expect(codes).toEqual([0, 0]);
@@ -103,5 +112,54 @@ describe.skipIf(!available)('two instances sharing Redis and PostgreSQL', () => 
     expect(result.total.staleReads).toBe(0);
     expect(hrA.ratio).toBeGreaterThanOrEqual(0.9);
     expect(hrB.ratio).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('coalesces identical reply requests across the two instances into one upstream call', async () => {
+    const { body: c } = await api(a.url, 'POST', '/api/conversations', 'dup-user', { title: 'dup' });
+    await api(a.url, 'POST', `/api/conversations/${c.id}/messages`, 'dup-user', { text: 'one call please' });
+    upstream.latencyMs = 500; // long enough for every request to arrive while the first is running
+    const calls = upstream.calls;
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        api(i % 2 ? b.url : a.url, 'POST', `/api/conversations/${c.id}/reply`, 'dup-user'),
+      ),
+    );
+    upstream.latencyMs = 10;
+    for (const r of replies) expect(r.status).toBe(201);
+    expect(new Set(replies.map((r) => r.body.message.id)).size).toBe(1);
+    expect(upstream.calls - calls).toBe(1);
+  });
+
+  it('opens the breaker on the other instance too when the upstream fails (shared over Redis)', async () => {
+    const convs = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        api(a.url, 'POST', '/api/conversations', `br-${i}`, { title: 'br' }),
+      ),
+    );
+    const breakerOn = async (url: string) =>
+      (
+        (await api(url, 'GET', '/dashboard?format=json', undefined)).body.breakers as Array<{
+          name: string;
+          state: string;
+        }>
+      ).find((x) => x.name === 'assistant')?.state;
+    upstream.setOutage(true);
+    try {
+      // Only instance a calls the upstream.
+      for (let round = 0; round < 3 && (await breakerOn(a.url)) !== 'open'; round++) {
+        await Promise.all(
+          convs.map((c, i) => api(a.url, 'POST', `/api/conversations/${c.body.id}/reply`, `br-${i}`)),
+        );
+      }
+      expect(await breakerOn(a.url)).toBe('open');
+      const before = upstream.callsDuringOutage;
+      // b has made no failing call itself, yet its breaker is open: its replies are fallbacks at once.
+      const r = await api(b.url, 'POST', `/api/conversations/${convs[0]!.body.id}/reply`, 'br-0');
+      expect(r.status).toBe(201);
+      expect(r.body).toMatchObject({ fallback: true, reason: 'open' });
+      expect(upstream.callsDuringOutage).toBe(before);
+    } finally {
+      upstream.setOutage(false);
+    }
   });
 });

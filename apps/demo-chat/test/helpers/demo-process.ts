@@ -90,6 +90,7 @@ export async function api(
   path: string,
   userId: string | undefined,
   body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered
 ): Promise<{ status: number; body: any; ms: number }> {
   const started = performance.now();
   const res = await fetch(`${base}${path}`, {
