@@ -90,8 +90,10 @@ export class Sampler {
 
   /** Stops sampling and records what the instances never exposed. */
   async stop(): Promise<void> {
+    if (this.#loop === undefined) return; // never started, or already stopped
     this.#running = false;
     await this.#loop;
+    this.#loop = undefined;
     if (this.#seen.scrapes === 0) this.#history.unobservable.push('/metrics (never scraped)');
     if (!this.#seen.lag)
       this.#history.unobservable.push(`event-loop lag p99 (${RESOURCE_METRICS.loopLagP99})`);
