@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,8 @@ describe.skipIf(!(await postgresAvailable()))(
   'soak harness end to end (real demo processes, PostgreSQL, private Redis)',
   () => {
     beforeAll(() => {
+      // Under `pnpm test` turbo has built the demo already (@perf/soak depends on it); alone, build it here.
+      if (existsSync(join(repoRoot, 'apps/demo-chat/dist/main.js'))) return;
       const build = spawnSync(
         'pnpm',
         ['exec', 'turbo', 'run', 'build', '--filter=@perf/demo-chat...', '--output-logs=errors-only'],
