@@ -18,6 +18,7 @@ import {
   PerfTimeoutError,
   type TimerHandle,
 } from '@perf/core';
+import { clampTimerDelay as timerDelay } from '@perf/core/internal';
 import { AbortFanout } from './abort-fanout.js';
 import type { DedupCallInfo, DedupCallOptions, DedupDetailedResult } from './call-info.js';
 import { Caller, Flight } from './flight.js';
@@ -37,7 +38,6 @@ import {
   startFollowerSpan,
   startLeaderSpan,
 } from './spans.js';
-import { timerDelay } from './timer-delay.js';
 
 /** `stats()` of a Deduplicator: core's `DedupStats` plus a few more counters. */
 export interface DeduplicatorStats extends DedupStats {

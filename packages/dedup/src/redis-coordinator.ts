@@ -23,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import type { Clock, TimerHandle } from '@perf/core';
 import { PerfAbortError, PerfClosedError, PerfTimeoutError } from '@perf/core';
-import { timerDelay } from './timer-delay.js';
+import { clampTimerDelay as timerDelay } from '@perf/core/internal';
 
 /** The ioredis client methods distributed mode uses (an ioredis `Redis` fits). */
 export interface RedisLike {
