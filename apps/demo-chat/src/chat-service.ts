@@ -169,15 +169,11 @@ export class ChatService {
   }
 
   /** Asks the assistant (through the breaker) and stores its reply, or the fallback's. */
-  async reply(
-    userId: string,
-    id: number,
-    correlationId: string,
-  ): Promise<{ message: Message; fallback: boolean; reason?: string }> {
+  async reply(userId: string, id: number): Promise<{ message: Message; fallback: boolean; reason?: string }> {
     return this.replyDedup.run(`${userId}|reply|${id}`, async () => {
       await this.ownedConversation(userId, id);
       const recent = await this.messages(userId, id, { limit: 10 });
-      const answer: AssistantAnswer = await this.#assistant.reply(recent, correlationId);
+      const answer: AssistantAnswer = await this.#assistant.reply(recent);
       const message = await this.#db.addMessage({
         conversationId: id,
         author: 'assistant',

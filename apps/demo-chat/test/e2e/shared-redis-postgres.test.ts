@@ -87,7 +87,7 @@ describe.skipIf(!available)('two instances sharing Redis and PostgreSQL', () => 
     const generated = await fetch(`${a.url}/healthz`);
     expect(generated.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
     const deadline = Date.now() + 5_000;
-    const lines = () => a.logs.filter((l) => l.includes('"correlationId":"e2e-corr-42"'));
+    const lines = () => a.logs.filter((l) => l.includes('"correlation_id":"e2e-corr-42"'));
     while (lines().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const messages = lines().map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(messages).toEqual(expect.arrayContaining(['incoming request', 'request completed']));
