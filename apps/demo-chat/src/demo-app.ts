@@ -123,8 +123,8 @@ function requestCorrelationId(req: { headers: Record<string, string | string[] |
   return id;
 }
 
-// Fastify binds the id to every line of the request (`correlation_id`, also on "incoming request",
-// logged before any hook); the mixin adds the active trace and span ids, not the id a second time.
+// Fastify binds the id to every line of the request (`correlation_id`); the mixin adds the active
+// trace and span ids, not the id a second time.
 const traceFields = pinoMixin();
 function logMixin(): Record<string, string> {
   const { correlation_id: _bound, ...fields } = traceFields();
@@ -172,7 +172,9 @@ export async function startDemo(input: DemoConfigInput = {}, runtime: DemoRuntim
     requestIdHeader: false,
     logController: new LogController({
       requestIdLogLabel: 'correlation_id',
-      disableRequestLogging: !config.requestLogging,
+      // Fastify logs "incoming request" before any hook, outside the request's span; the hooks
+      // below log the same two lines from inside it, so they carry the trace and span ids too.
+      disableRequestLogging: true,
     }),
     genReqId: requestCorrelationId,
     return503OnClosing: true,
@@ -180,6 +182,16 @@ export async function startDemo(input: DemoConfigInput = {}, runtime: DemoRuntim
   app.setValidatorCompiler(zodValidatorCompiler);
   // First, so every later hook and handler runs inside the request's correlation and SERVER span.
   await app.register(correlationPlugin);
+  if (config.requestLogging) {
+    app.addHook('onRequest', (request, _reply, done) => {
+      request.log.info({ req: request }, 'incoming request');
+      done();
+    });
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.info({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+      done();
+    });
+  }
 
   let db: Database | undefined;
   let service: ChatService | undefined;
