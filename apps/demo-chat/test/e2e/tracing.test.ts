@@ -4,7 +4,8 @@
  * dedup and cache spans and the CLIENT call to the assistant upstream, which continues the trace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type DemoProcess, startDemoProcess } from '../helpers/demo-process.js';
+import { ownerOfConversation } from '../../src/workload-plan.js';
+import { type DemoProcess, startDemoProcess } from '../helpers/demo-process.js';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../helpers/otlp-receiver.js';
 
 const SERVER = 2;
@@ -20,6 +21,7 @@ beforeAll(async () => {
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.baseUrl,
     DEMO_REQUEST_LOGS: 'on',
     DEMO_SEED_CONVERSATIONS: '50',
+    DEMO_WARM: 'off', // cold caches: the reply's ownership and history reads miss and load
   });
 });
 afterAll(async () => {
@@ -29,11 +31,10 @@ afterAll(async () => {
 
 describe('traces over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
   it('one reply request is one trace: server, dedup/cache, breaker (when recorded), client and upstream spans', async () => {
-    const { body: c } = await api(demo.url, 'POST', '/api/conversations', 'tracer', { title: 'traced' });
-    await api(demo.url, 'POST', `/api/conversations/${c.id}/messages`, 'tracer', { text: 'hello there' });
+    const c = { id: 7 }; // seeded, not read yet
     const res = await fetch(`${demo.url}/api/conversations/${c.id}/reply`, {
       method: 'POST',
-      headers: { 'x-user-id': 'tracer', 'x-correlation-id': 'trace-e2e-1' },
+      headers: { 'x-user-id': ownerOfConversation(c.id), 'x-correlation-id': 'trace-e2e-1' },
     });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-correlation-id')).toBe('trace-e2e-1');
@@ -80,7 +81,10 @@ describe('traces over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       const key = s.attributes['perf.dedup.key'];
       if (key !== undefined) expect(String(key)).toMatch(/^sha256:/);
     }
-    expect(trace.some((s) => s.name.startsWith('cache.') || s.name.startsWith('dedup.'))).toBe(true);
+    // The cold reads loaded through the caches' factories (conversation record, history), in the trace.
+    const factories = trace.filter((s) => s.name === 'cache.factory');
+    expect(factories.length).toBeGreaterThanOrEqual(2);
+    for (const s of [...dedup, ...factories]) expect(under(s, server!)).toBe(true);
 
     const client = trace.find(
       (s) => s.kind === CLIENT && String(s.attributes['url.full']).endsWith('/v1/reply'),
