@@ -1,10 +1,11 @@
 /**
  * The full @perf stack's added latency on a cached history read: the demo (zod validation,
  * ownership check and history from @perf/cache, @perf/dedup, @perf/metrics RED plugin, correlation
- * ids) vs a bare Fastify handler returning the same bytes. One request at a time over keep-alive,
+ * ids and SERVER-span context from @perf/tracing, no SDK registered, as in `pnpm start`) vs a bare Fastify handler returning the same bytes. One request at a time over keep-alive,
  * same seeded conversation sequence, rounds alternating A B A B; median round p50/p99. Target: ≤ 15%
  * at p50. Request logging is off in both (it is not part of the stack being measured).
  */
+import { correlationPlugin } from '@perf/tracing';
 import Fastify from 'fastify';
 import { CHAT_HISTORY, mulberry32, zipfSampler } from '../../../tooling/workloads.js';
 import { startDemo } from '../src/demo-app.js';
@@ -38,9 +39,11 @@ async function fastifyWith(o: {
   logger?: boolean;
   validation?: boolean;
   service?: boolean;
+  correlation?: boolean;
 }): Promise<string> {
   const app = Fastify({ logger: o.logger ? { level: 'warn' } : false });
   app.setValidatorCompiler(zodValidatorCompiler);
+  if (o.correlation) await app.register(correlationPlugin);
   const schema = o.validation
     ? { schema: { headers: userHeaders, params: conversationParams, querystring: historyQuery } }
     : {};
@@ -61,6 +64,7 @@ const contenders = [
   ['+ pino logger', await fastifyWith({ logger: true })],
   ['+ zod validation', await fastifyWith({ validation: true })],
   ['+ chat service (dedup, 2 cache reads)', await fastifyWith({ service: true })],
+  ['+ @perf/tracing correlationPlugin', await fastifyWith({ correlation: true })],
   ['full @perf stack (demo)', demo.url],
 ] as const;
 

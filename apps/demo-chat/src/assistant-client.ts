@@ -1,11 +1,14 @@
 /**
  * Calls the assistant upstream through a @perf/resilience breaker: per-attempt timeout, one jittered
  * retry, and a fallback reply when it fails or the circuit is open (so an outage is never a 5xx).
+ * Calls go out through @perf/tracing's propagatingFetch: the upstream continues the trace and sees
+ * the request's correlation id.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { BreakerStateEvent } from '@perf/core';
 import type { BreakerSync } from '@perf/resilience';
 import { createCircuitBreaker, type ResilientCircuitBreaker } from '@perf/resilience';
+import { propagatingFetch } from '@perf/tracing';
 import type { Message } from './models.js';
 
 export interface AssistantAnswer {
@@ -38,6 +41,7 @@ export class AssistantClient {
   /** Breaker state changes seen by this instance, oldest first (for the summary). */
   readonly transitions: Array<{ at: number; from: string; to: string }> = [];
   readonly #url: string;
+  readonly #fetch = propagatingFetch();
   readonly #onState = (message: unknown) => {
     const e = message as BreakerStateEvent;
     if (e.name !== 'assistant') return;
@@ -66,16 +70,13 @@ export class AssistantClient {
   }
 
   /** The assistant's reply to the conversation so far (or the fallback reply). */
-  async reply(
-    history: readonly Message[],
-    correlationId: string,
-    signal?: AbortSignal,
-  ): Promise<AssistantAnswer> {
+  async reply(history: readonly Message[], signal?: AbortSignal): Promise<AssistantAnswer> {
     const answer = await this.breaker.execute(
       async (attemptSignal) => {
-        const res = await fetch(`${this.#url}/v1/reply`, {
+        // traceparent, baggage and x-correlation-id come from the request's context.
+        const res = await this.#fetch(`${this.#url}/v1/reply`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId },
+          headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ messages: history.map((m) => ({ author: m.author, text: m.text })) }),
           signal: attemptSignal,
         });

@@ -2,9 +2,12 @@
  * The assistant upstream: a separate small HTTP service standing in for an LLM API. Its latency,
  * error rate and outage switch are what the breaker is shown against. `POST /v1/reply` answers
  * `{ text }`; `POST /admin/outage {"on":true}` and `POST /admin/config` change it at run time.
+ * Through @perf/tracing's middleware it continues the caller's trace (a SERVER span under the
+ * demo's CLIENT span, when tracing is set up in its process) and keeps the caller's correlation id.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { correlationMiddleware } from '@perf/tracing';
 
 export interface UpstreamOptions {
   latencyMs?: number;
@@ -29,14 +32,17 @@ export class AssistantUpstream {
     this.errorRate = o.errorRate ?? 0;
     this.#host = o.host ?? '127.0.0.1';
     this.#port = o.port ?? 0;
-    this.#server = createServer((req, res) => {
-      void this.#handle(req).then(
-        ({ status, body }) => {
-          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-        },
-        () => res.writeHead(400).end(),
-      );
-    });
+    const correlate = correlationMiddleware();
+    this.#server = createServer((req, res) =>
+      correlate(req, res, () => {
+        void this.#handle(req).then(
+          ({ status, body }) => {
+            res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+          },
+          () => res.writeHead(400).end(),
+        );
+      }),
+    );
     this.#server.keepAliveTimeout = 5_000;
   }
 

@@ -56,13 +56,14 @@ export class ChatService {
     const l3 = o.redis ? { l3: { redis: o.redis } } : {};
     if (o.caching) {
       // Alone (no Redis), nothing else changes the data behind this process's back: L1 keeps entries
-      // while they are fresh, L2 holds what L1 evicts. With Redis, other instances write too: L1's
-      // copies live 100 ms (the bus drops them sooner) and there is no L2, so a write elsewhere is
-      // seen within 100 ms even when the bus is slow; Redis is the shared copy.
+      // while they are fresh, L2 holds what L1 evicts. With Redis, other instances write too: the
+      // cache's defaults keep L1 coherent through the bus (a copy lives the entry's TTL while the
+      // subscription is up, 100 ms while it is down), so a write elsewhere is seen within 100 ms
+      // either way, and there is no L2 (Redis is the shared copy).
       this.history = createCache({
         namespace: `${o.redisPrefix}.history`,
         defaultTtlMs: 10 * 60_000,
-        l1: { maxEntries: 20_000, ttlMs: o.redis ? 100 : 10 * 60_000 },
+        l1: { maxEntries: 20_000 },
         l2: o.redis ? false : { ttlMs: 10 * 60_000, maxEntries: 50_000 },
         ...l3,
       });
@@ -169,15 +170,11 @@ export class ChatService {
   }
 
   /** Asks the assistant (through the breaker) and stores its reply, or the fallback's. */
-  async reply(
-    userId: string,
-    id: number,
-    correlationId: string,
-  ): Promise<{ message: Message; fallback: boolean; reason?: string }> {
+  async reply(userId: string, id: number): Promise<{ message: Message; fallback: boolean; reason?: string }> {
     return this.replyDedup.run(`${userId}|reply|${id}`, async () => {
       await this.ownedConversation(userId, id);
       const recent = await this.messages(userId, id, { limit: 10 });
-      const answer: AssistantAnswer = await this.#assistant.reply(recent, correlationId);
+      const answer: AssistantAnswer = await this.#assistant.reply(recent);
       const message = await this.#db.addMessage({
         conversationId: id,
         author: 'assistant',

@@ -1,12 +1,20 @@
 /**
  * The demo server: Fastify 5 with zod validation, the chat routes, /metrics and /dashboard from
- * @perf/metrics, health probes, correlation ids in every log line, and a bounded graceful shutdown.
+ * @perf/metrics, health probes, correlation ids and trace ids from @perf/tracing in every log line,
+ * and a bounded graceful shutdown that flushes the spans last.
  * `startDemo()` listens at once (so /healthz answers) and gets ready in the background
  * (database, migrations, seed, cache warm-up); `/readyz` says when.
  */
-import { randomUUID } from 'node:crypto';
 import { type AlertRule, createMetrics, type Metrics } from '@perf/metrics';
 import { createRedisBreakerSync, type RedisBreakerSync } from '@perf/resilience';
+import {
+  CORRELATION_HEADER,
+  correlationIdFromHeaders,
+  correlationPlugin,
+  createCorrelationId,
+  pinoMixin,
+  type TracingHandle,
+} from '@perf/tracing';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { Redis } from 'ioredis';
 import { AssistantClient } from './assistant-client.js';
@@ -100,8 +108,31 @@ function alertRules(c: DemoConfig, historyNamespace: string): AlertRule[] {
   ];
 }
 
+export interface DemoRuntime {
+  /** From `setupTracing` (see tracing.ts): `close()` shuts it down last, flushing every span. */
+  tracing?: TracingHandle | undefined;
+}
+
+/** Fastify's request id is the correlation id: the caller's when valid, else a new one. */
+function requestCorrelationId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const incoming = correlationIdFromHeaders(req.headers);
+  if (incoming !== undefined) return incoming;
+  const id = createCorrelationId();
+  // correlationPlugin reads the same header next, so both agree on the fresh id too.
+  req.headers[CORRELATION_HEADER] = id;
+  return id;
+}
+
+// Fastify binds the id to every line of the request (`correlation_id`); the mixin adds the active
+// trace and span ids, not the id a second time.
+const traceFields = pinoMixin();
+function logMixin(): Record<string, string> {
+  const { correlation_id: _bound, ...fields } = traceFields();
+  return fields;
+}
+
 /** Starts the demo: listening when this resolves, ready when `demo.ready` does. */
-export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
+export async function startDemo(input: DemoConfigInput = {}, runtime: DemoRuntime = {}): Promise<Demo> {
   const config = configSchema.parse(input);
   const upstream = config.assistantUrl
     ? undefined
@@ -133,19 +164,34 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
   });
 
   const app = Fastify({
-    logger: { level: config.logLevel },
+    logger: { level: config.logLevel, mixin: logMixin },
     bodyLimit: config.bodyLimitBytes,
-    // Correlation ids: taken from the caller's x-correlation-id, else a new UUID; in every log line
-    // as `correlationId`, echoed in the response, and passed on to the assistant upstream.
-    requestIdHeader: 'x-correlation-id',
+    // Correlation ids (@perf/tracing): the caller's x-correlation-id or x-request-id when valid, else
+    // a new UUID; in every log line as `correlation_id`, echoed in the response by correlationPlugin,
+    // and passed on to the assistant upstream with the trace by propagatingFetch.
+    requestIdHeader: false,
     logController: new LogController({
-      requestIdLogLabel: 'correlationId',
-      disableRequestLogging: !config.requestLogging,
+      requestIdLogLabel: 'correlation_id',
+      // Fastify logs "incoming request" before any hook, outside the request's span; the hooks
+      // below log the same two lines from inside it, so they carry the trace and span ids too.
+      disableRequestLogging: true,
     }),
-    genReqId: () => randomUUID(),
+    genReqId: requestCorrelationId,
     return503OnClosing: true,
   });
   app.setValidatorCompiler(zodValidatorCompiler);
+  // First, so every later hook and handler runs inside the request's correlation and SERVER span.
+  await app.register(correlationPlugin);
+  if (config.requestLogging) {
+    app.addHook('onRequest', (request, _reply, done) => {
+      request.log.info({ req: request }, 'incoming request');
+      done();
+    });
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.info({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+      done();
+    });
+  }
 
   let db: Database | undefined;
   let service: ChatService | undefined;
@@ -157,8 +203,7 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
   };
 
   // A callback hook, not an async one: it runs on every response, and a promise per request adds up.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    reply.header('x-correlation-id', request.id);
+  app.addHook('onSend', (_request, reply, payload, done) => {
     // While draining, each answered request also closes its keep-alive connection.
     if (draining) reply.header('connection', 'close');
     done(null, payload);
@@ -240,7 +285,11 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
     { schema: { ...user, params: conversationParams } },
     async (request, reply) => {
       const { id } = request.params as { id: number };
-      const result = await need().reply(request.headers['x-user-id'] as string, id, request.id);
+      const result = await need().reply(request.headers['x-user-id'] as string, id);
+      request.log.info(
+        { conversation: id, fallback: result.fallback, reason: result.reason },
+        'assistant replied',
+      );
       return reply.code(201).send(result);
     },
   );
@@ -297,6 +346,8 @@ export async function startDemo(input: DemoConfigInput = {}): Promise<Demo> {
       await redis?.quit().catch(() => redis.disconnect());
       await db?.close();
       await upstream?.close();
+      // Last: the spans of everything above are finished now, and this exports them.
+      await runtime.tracing?.shutdown();
       return inTime;
     })();
     return closing;

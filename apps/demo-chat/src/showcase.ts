@@ -10,6 +10,7 @@ import { startDemo } from './demo-app.js';
 import { runLoad } from './load/load-generator.js';
 import { progressBar } from './load/progress-bar.js';
 import { formatSummary, historyTierShare, type ShowcaseSummary } from './summary.js';
+import { tracingFromEnv } from './tracing.js';
 
 const started = Date.now();
 const summaryFile =
@@ -19,12 +20,18 @@ const seconds = (name: string, fallback: number) => Number(process.env[name] ?? 
 console.log(
   '@perf demo-chat showcase: starting the chat server and its assistant upstream (embedded PGlite)...',
 );
-const demo = await startDemo({
-  port: 0,
-  logLevel: 'error',
-  databaseUrl: process.env.DATABASE_URL || undefined,
-  redisUrl: process.env.REDIS_URL || undefined,
-});
+// No exporter unless OTEL_EXPORTER_OTLP_ENDPOINT (or another export variable) asks for one.
+const tracing = tracingFromEnv();
+if (tracing) console.log(`exporting traces over OTLP as service ${tracing.serviceName}`);
+const demo = await startDemo(
+  {
+    port: 0,
+    logLevel: 'error',
+    databaseUrl: process.env.DATABASE_URL || undefined,
+    redisUrl: process.env.REDIS_URL || undefined,
+  },
+  { tracing },
+);
 const hardStop = setTimeout(() => {
   console.error('showcase: did not finish within 180 s');
   process.exit(1);
