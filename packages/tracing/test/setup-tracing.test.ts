@@ -230,7 +230,7 @@ describe('setupTracing with the real OTLP/HTTP exporter', () => {
     });
     const span = trace.getTracer('t').startSpan('secret', {
       attributes: {
-        'http.request.header.authorization': ['Bearer abc'],
+        'http.request.header.authorization': ['Bearer tok-s3cret'],
         'http.request.header.cookie': ['sid=1'],
         'http.response.header.set-cookie': ['sid=2'],
         'user.email': 'a@b.c',
@@ -252,7 +252,8 @@ describe('setupTracing with the real OTLP/HTTP exporter', () => {
     });
     expect(got!.attributes['cache.key']).toMatch(/^sha256:[A-Za-z0-9_-]{16}$/);
     expect(got!.attributes['perf.dedup.key']).toMatch(/^sha256:/);
-    expect(JSON.stringify(got)).not.toMatch(/abc|sid=|a@b\.c|session:42|user:42/);
+    // Secrets chosen so no random hex id can contain them ('abc' could: ids are hex).
+    expect(JSON.stringify(got)).not.toMatch(/tok-s3cret|sid=|a@b\.c|session:42|user:42/);
     await handle.shutdown();
     handle = setupTracing({
       serviceName: 'svc',
