@@ -20,15 +20,22 @@ export const MAX_CORRELATION_ID_LENGTH = 128;
 
 // Letters, digits and the separators UUIDs, ULIDs, AWS/GCP trace ids and Heroku request ids use;
 // nothing that could split a log line or a header (no spaces, quotes, control characters).
-const VALID_ID = /^[A-Za-z0-9._:\-/+=@]+$/;
+// A 128-entry table rather than a regex: checking an incoming header is on every request.
+const VALID_CHAR = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-/+=@') {
+  VALID_CHAR[c.charCodeAt(0)] = 1;
+}
 
 const storage = new AsyncLocalStorage<string>();
 
 /** True when `id` may be used as a correlation id: 1-128 chars of `[A-Za-z0-9._:-/+=@]`. */
 export function isValidCorrelationId(id: unknown): id is string {
-  return (
-    typeof id === 'string' && id.length > 0 && id.length <= MAX_CORRELATION_ID_LENGTH && VALID_ID.test(id)
-  );
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_CORRELATION_ID_LENGTH) return false;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c > 127 || VALID_CHAR[c] === 0) return false;
+  }
+  return true;
 }
 
 /** A fresh random id (UUID v4). */
@@ -66,8 +73,8 @@ export function correlationIdFromHeaders(
   headers: Record<string, string | string[] | undefined>,
   names: readonly string[] = CORRELATION_HEADERS,
 ): string | undefined {
-  for (const name of names) {
-    const raw = headers[name];
+  for (let i = 0; i < names.length; i++) {
+    const raw = headers[names[i]!];
     const value = Array.isArray(raw) ? raw[0] : raw;
     if (isValidCorrelationId(value)) return value;
   }
