@@ -20,22 +20,16 @@ export const MAX_CORRELATION_ID_LENGTH = 128;
 
 // Letters, digits and the separators UUIDs, ULIDs, AWS/GCP trace ids and Heroku request ids use;
 // nothing that could split a log line or a header (no spaces, quotes, control characters).
-// A 128-entry table rather than a regex: checking an incoming header is on every request.
-const VALID_CHAR = new Uint8Array(128);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-/+=@') {
-  VALID_CHAR[c.charCodeAt(0)] = 1;
-}
+// (A char-table loop measured slower than this regex on Node 20; `test` allocates nothing.)
+const VALID_ID = /^[A-Za-z0-9._:\-/+=@]+$/;
 
 const storage = new AsyncLocalStorage<string>();
 
 /** True when `id` may be used as a correlation id: 1-128 chars of `[A-Za-z0-9._:-/+=@]`. */
 export function isValidCorrelationId(id: unknown): id is string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_CORRELATION_ID_LENGTH) return false;
-  for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i);
-    if (c > 127 || VALID_CHAR[c] === 0) return false;
-  }
-  return true;
+  return (
+    typeof id === 'string' && id.length > 0 && id.length <= MAX_CORRELATION_ID_LENGTH && VALID_ID.test(id)
+  );
 }
 
 /** A fresh random id (UUID v4). */

@@ -84,7 +84,8 @@ export function pickCorrelationId(headers: IncomingHttpHeaders, o: ResolvedCorre
   const incoming = o.trustIncoming ? correlationIdFromHeaders(headers, o.headers) : undefined;
   if (incoming) return incoming;
   const fresh = o.generate();
-  if (!isValidCorrelationId(fresh)) {
+  // A UUID is always valid; only a user's generator needs checking.
+  if (o.generate !== createCorrelationId && !isValidCorrelationId(fresh)) {
     throw new TypeError(
       `@perf/tracing: the correlation id generator returned an invalid id: ${String(fresh)}`,
     );
