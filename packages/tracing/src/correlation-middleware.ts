@@ -1,6 +1,6 @@
 /** Correlation for node:http servers and Express/Connect-style `(req, res, next)` stacks. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context } from '@opentelemetry/api';
+import { context, type Span } from '@opentelemetry/api';
 import { runWithCorrelation } from './correlation.js';
 import {
   type CorrelationOptions,
@@ -8,6 +8,7 @@ import {
   finishRequest,
   pickCorrelationId,
   resolveCorrelationOptions,
+  tracingInactive,
 } from './server-span.js';
 
 /** A Connect/Express middleware; also usable from a plain `http.createServer` handler. */
@@ -30,29 +31,41 @@ export type CorrelationMiddleware = (
  */
 export function correlationMiddleware(options?: CorrelationOptions): CorrelationMiddleware {
   const o = resolveCorrelationOptions('correlationMiddleware', options);
+  const responseHeader = o.responseHeader;
+  const serverSpan = o.serverSpan;
   return (req, res, next) => {
     const id = pickCorrelationId(req.headers, o);
-    if (o.responseHeader && !res.headersSent) res.setHeader(o.responseHeader, id);
-    const scope = enterRequest(req.method, req.url, req.headers, id, o.serverSpan);
-    if (scope.span) {
-      const span = scope.span;
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        // Express sets req.route once a route matched; its path is the low-cardinality name.
-        const route = (req as IncomingMessage & { route?: { path?: unknown } }).route?.path;
-        finishRequest(
-          span,
-          req.method,
-          typeof route === 'string' ? route : undefined,
-          res.statusCode,
-          !res.writableFinished,
-        );
-      };
-      res.once('finish', finish);
-      res.once('close', finish);
+    if (responseHeader && !res.headersSent) res.setHeader(responseHeader, id);
+    // No SDK and no propagator: nothing to trace, only the correlation scope.
+    if (tracingInactive()) {
+      runWithCorrelation(id, next);
+      return;
     }
-    runWithCorrelation(id, () => context.with(scope.ctx, () => next()));
+    const scope = enterRequest(req.method, req.url, req.headers, id, serverSpan);
+    if (scope.span) {
+      (res as Tracked)[TRACED] = { span: scope.span, req };
+      res.once('close', endTraced);
+    }
+    runWithCorrelation(id, () => context.with(scope.ctx, next));
   };
+}
+
+const TRACED = Symbol('@perf/tracing span');
+type Tracked = ServerResponse & { [TRACED]?: { span: Span; req: IncomingMessage } };
+
+// One shared listener, no closure per request. A response emits 'close' once (after 'finish'
+// when it was sent); closed unfinished means the client went away first.
+function endTraced(this: ServerResponse): void {
+  const t = (this as Tracked)[TRACED];
+  if (t === undefined) return;
+  (this as Tracked)[TRACED] = undefined;
+  // Express sets req.route once a route matched; its path is the low-cardinality name.
+  const route = (t.req as IncomingMessage & { route?: { path?: unknown } }).route?.path;
+  finishRequest(
+    t.span,
+    t.req.method,
+    typeof route === 'string' ? route : undefined,
+    this.statusCode,
+    !this.writableFinished,
+  );
 }

@@ -20,6 +20,7 @@ export const MAX_CORRELATION_ID_LENGTH = 128;
 
 // Letters, digits and the separators UUIDs, ULIDs, AWS/GCP trace ids and Heroku request ids use;
 // nothing that could split a log line or a header (no spaces, quotes, control characters).
+// (A char-table loop measured slower than this regex on Node 20; `test` allocates nothing.)
 const VALID_ID = /^[A-Za-z0-9._:\-/+=@]+$/;
 
 const storage = new AsyncLocalStorage<string>();
@@ -66,8 +67,8 @@ export function correlationIdFromHeaders(
   headers: Record<string, string | string[] | undefined>,
   names: readonly string[] = CORRELATION_HEADERS,
 ): string | undefined {
-  for (const name of names) {
-    const raw = headers[name];
+  for (let i = 0; i < names.length; i++) {
+    const raw = headers[names[i]!];
     const value = Array.isArray(raw) ? raw[0] : raw;
     if (isValidCorrelationId(value)) return value;
   }

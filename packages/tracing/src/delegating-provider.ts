@@ -28,6 +28,11 @@ const shared = globalThis as Record<symbol, ForwardingState | undefined>;
 shared[STATE] ??= { current: undefined, generation: 0 };
 const state: ForwardingState = shared[STATE];
 
+/** True while `setupTracing` has a live SDK provider behind the forwarding one. */
+export function hasCurrentProvider(): boolean {
+  return state.current !== undefined;
+}
+
 /** Sets (or clears) the provider every forwarded tracer uses. */
 export function setCurrentProvider(provider: TracerProvider | undefined): void {
   state.current = provider;

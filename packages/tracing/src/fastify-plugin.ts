@@ -12,6 +12,7 @@ import {
   finishRequest,
   pickCorrelationId,
   resolveCorrelationOptions,
+  tracingInactive,
 } from './server-span.js';
 
 interface FastifyRequestLike {
@@ -24,7 +25,13 @@ interface FastifyRequestLike {
 interface FastifyReplyLike {
   statusCode: number;
   header(name: string, value: string): unknown;
-  raw: { writableFinished: boolean };
+  raw: RawReply;
+}
+
+interface RawReply {
+  statusCode: number;
+  writableFinished: boolean;
+  once(event: 'close', listener: (this: RawReply) => void): unknown;
 }
 
 interface FastifyInstanceLike {
@@ -32,17 +39,36 @@ interface FastifyInstanceLike {
     name: 'onRequest',
     hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: (error?: Error) => void) => void,
   ): unknown;
-  addHook(
-    name: 'onResponse',
-    hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => void,
-  ): unknown;
-  addHook(name: 'onRequestAbort', hook: (request: FastifyRequestLike, done: () => void) => void): unknown;
 }
 
-const spans = new WeakMap<object, Span>();
+/** What a traced request's response needs to end its span. */
+interface Traced {
+  span: Span;
+  request: FastifyRequestLike;
+}
+const TRACED = Symbol('@perf/tracing span');
+
+// One shared listener (no closure per request). A response emits 'close' once, after 'finish'
+// when it was sent; closed unfinished means the client went away first: an error, status 0.
+function endTraced(this: RawReply): void {
+  const t = (this as RawReply & { [TRACED]?: Traced })[TRACED];
+  if (t === undefined) return;
+  (this as RawReply & { [TRACED]?: Traced })[TRACED] = undefined;
+  const finished = this.writableFinished;
+  finishRequest(
+    t.span,
+    t.request.method,
+    t.request.routeOptions?.url,
+    finished ? this.statusCode : 0,
+    !finished,
+  );
+}
 
 /**
  * Fastify plugin: register once on the root instance.
+ * One callback-style onRequest hook and nothing else: while no SDK is registered a request costs
+ * its id, the response header and one AsyncLocalStorage scope; with one, a SERVER span whose end
+ * rides the raw response's 'close'.
  * @throws {PerfConfigError} (at register time) naming the bad option.
  */
 export function correlationPlugin(
@@ -58,30 +84,22 @@ export function correlationPlugin(
     done(error as Error);
     return;
   }
+  const responseHeader = o.responseHeader;
+  const serverSpan = o.serverSpan;
   fastify.addHook('onRequest', (request, reply, next) => {
     const id = pickCorrelationId(request.headers, o);
-    if (o.responseHeader) reply.header(o.responseHeader, id);
-    const scope = enterRequest(request.method, request.url, request.headers, id, o.serverSpan);
-    if (scope.span) spans.set(request, scope.span);
-    // The rest of the request's lifecycle continues from `next`, inside both stores.
-    runWithCorrelation(id, () => context.with(scope.ctx, () => next()));
-  });
-  fastify.addHook('onResponse', (request, reply, next) => {
-    const span = spans.get(request);
-    if (span) {
-      spans.delete(request);
-      finishRequest(span, request.method, request.routeOptions?.url, reply.statusCode, false);
+    if (responseHeader) reply.header(responseHeader, id);
+    // The rest of the request's lifecycle continues from `next`, inside the store(s).
+    if (tracingInactive()) {
+      runWithCorrelation(id, next);
+      return;
     }
-    next();
-  });
-  // A client that goes away before the reply gets no onResponse: end its span here, as an error.
-  fastify.addHook('onRequestAbort', (request, next) => {
-    const span = spans.get(request);
-    if (span) {
-      spans.delete(request);
-      finishRequest(span, request.method, request.routeOptions?.url, 0, true);
+    const scope = enterRequest(request.method, request.url, request.headers, id, serverSpan);
+    if (scope.span) {
+      (reply.raw as RawReply & { [TRACED]?: Traced })[TRACED] = { span: scope.span, request };
+      reply.raw.once('close', endTraced);
     }
-    next();
+    runWithCorrelation(id, () => context.with(scope.ctx, next));
   });
   done();
 }

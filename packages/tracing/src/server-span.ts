@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import {
   type Context,
   context,
+  ProxyTracerProvider,
   propagation,
   type Span,
   SpanKind,
@@ -22,6 +23,7 @@ import {
   createCorrelationId,
   isValidCorrelationId,
 } from './correlation.js';
+import { forwardingProvider, hasCurrentProvider } from './delegating-provider.js';
 
 /** Options of `correlationMiddleware()` and the Fastify plugin. */
 export interface CorrelationOptions {
@@ -82,7 +84,8 @@ export function pickCorrelationId(headers: IncomingHttpHeaders, o: ResolvedCorre
   const incoming = o.trustIncoming ? correlationIdFromHeaders(headers, o.headers) : undefined;
   if (incoming) return incoming;
   const fresh = o.generate();
-  if (!isValidCorrelationId(fresh)) {
+  // A UUID is always valid; only a user's generator needs checking.
+  if (o.generate !== createCorrelationId && !isValidCorrelationId(fresh)) {
     throw new TypeError(
       `@perf/tracing: the correlation id generator returned an invalid id: ${String(fresh)}`,
     );
@@ -96,6 +99,23 @@ const headerGetter = {
   get: (carrier: IncomingHttpHeaders, key: string) => carrier[key],
   keys: (carrier: IncomingHttpHeaders) => Object.keys(carrier),
 };
+
+// The API's no-op provider: what a fresh proxy (one that never got a delegate) hands out.
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * True when no tracer provider and no propagator are registered (or only @perf/tracing's own
+ * provider, after `shutdown()`): then a SERVER span would be a no-op and there is no trace to
+ * continue, so a request needs only its correlation scope. Checked per request (a few property
+ * reads), so an SDK registered after the server started is picked up. Another copy of the API
+ * reads as "registered", which only costs the slow path.
+ */
+export function tracingInactive(): boolean {
+  const global = trace.getTracerProvider() as Partial<ProxyTracerProvider>;
+  const provider = typeof global.getDelegate === 'function' ? global.getDelegate() : global;
+  if (provider !== NOOP_PROVIDER && (provider !== forwardingProvider || hasCurrentProvider())) return false;
+  return propagation.fields().length === 0;
+}
 
 /** What a request runs in, and how to finish its span. */
 export interface RequestScope {

@@ -211,6 +211,46 @@ describe('correlationMiddleware() for node:http / Express-style stacks', () => {
     expect(() => correlationMiddleware({ responseHeader: 7 as never })).toThrow(/responseHeader/);
     expect(() => correlationMiddleware({ trustIncomng: true } as never)).toThrow(/trustIncomng/);
   });
+
+  it('a client that goes away before the reply: the span ends once, as an error; 5xx is an error', async () => {
+    const correlate = correlationMiddleware();
+    const server = http.createServer((req, res) =>
+      correlate(req, res, () => {
+        if (req.url === '/fail') {
+          res.statusCode = 503;
+          res.end('down');
+          return;
+        }
+        setTimeout(() => res.end('late'), 300);
+      }),
+    );
+    const base = await listen(server);
+    try {
+      await expect(
+        fetch(`${base}/slow`, {
+          headers: { 'x-correlation-id': 'mw-abort-1' },
+          signal: AbortSignal.timeout(50),
+        }),
+      ).rejects.toThrow();
+      expect((await fetch(`${base}/fail`, { headers: { 'x-correlation-id': 'mw-fail-1' } })).status).toBe(
+        503,
+      );
+      const spans = await receiver.waitFor((s) =>
+        ['mw-abort-1', 'mw-fail-1'].every((id) => s.some((x) => x.attributes['perf.correlation_id'] === id)),
+      );
+      // Let the late `res.end` run too: it must not end (or export) the span a second time.
+      await new Promise((r) => setTimeout(r, 400));
+      await handle.forceFlush();
+      const aborted = receiver.spans.filter((x) => x.attributes['perf.correlation_id'] === 'mw-abort-1');
+      expect(aborted).toHaveLength(1);
+      expect(aborted[0]!.status).toMatchObject({ code: 2, message: 'client aborted' });
+      const failed = spans.find((x) => x.attributes['perf.correlation_id'] === 'mw-fail-1')!;
+      expect(failed.status).toMatchObject({ code: 2, message: 'HTTP 503' });
+      expect(failed.attributes['http.response.status_code']).toBe(503);
+    } finally {
+      server.close();
+    }
+  });
 });
 
 describe('correlationMiddleware() in Express 5', () => {
