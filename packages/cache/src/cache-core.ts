@@ -98,6 +98,14 @@ export class CacheCore {
   readonly #l1ShortMs: number;
   /** True when L1 (and an in-process L2) follow the bus: long while subscribed, short otherwise. */
   readonly #followsBus: boolean;
+  /**
+   * The bus lease: a copy older than the short lifetime is served only while `now < leaseUntil`,
+   * i.e. the subscriber connection was proven live (a PING answered) within the short lifetime. A
+   * stalled Redis (DEBUG SLEEP, CLIENT PAUSE) keeps the connection open but delivers nothing, so
+   * only a recent reply shows no invalidation is waiting. Infinity when L1 does not follow the bus.
+   * Read on the L1-hit path.
+   */
+  leaseUntil: number;
   /** L2 is the default in-process store (not a store shared with others or on disk). */
   readonly #l2InProcess: boolean;
   /** Redis write-backs and bus notices still running after the call that made them returned. */
@@ -129,6 +137,7 @@ export class CacheCore {
     this.#followsBus = options.l3 !== undefined && options.bus;
     this.#l1LongMs = userL1 ?? (shared && !this.#followsBus ? SHORT_L1_MS : Number.POSITIVE_INFINITY);
     this.#l1ShortMs = this.#followsBus ? Math.min(userL1 ?? SHORT_L1_MS, SHORT_L1_MS) : this.#l1LongMs;
+    this.leaseUntil = this.#followsBus ? 0 : Number.POSITIVE_INFINITY;
     const tiers: CacheTier[] = [];
     if (options.l1 !== false) {
       tiers.push('l1');
@@ -177,7 +186,14 @@ export class CacheCore {
             if (first && this.#pending.empty) this.#dropLocal();
             else void this.resync();
           },
-          onDown: () => this.#dropLocal(),
+          onDown: () => {
+            this.leaseUntil = 0;
+            this.#dropLocal();
+          },
+          onAlive: (sentAt) => {
+            this.leaseUntil = Math.max(this.leaseUntil, sentAt + this.#l1ShortMs);
+          },
+          now: () => this.clock.now(),
         });
       }
     }
@@ -196,6 +212,14 @@ export class CacheCore {
    */
   l1Ms(): number {
     return this.#followsBus && !this.bus!.subscribed ? this.#l1ShortMs : this.#l1LongMs;
+  }
+
+  /**
+   * Until when a copy stored now in L1 is served without the bus lease: the short lifetime from now
+   * (Infinity when L1 does not follow the bus, so the lease is never consulted).
+   */
+  l1LeaseFree(now: number): number {
+    return this.#followsBus ? now + this.#l1ShortMs : Number.POSITIVE_INFINITY;
   }
 
   /** How long a copy stored now may stay in L2 (an in-process L2 follows the L1 rule). */
@@ -259,7 +283,11 @@ export class CacheCore {
       const i = l1.find(key);
       const e = i < 0 ? undefined : l1.entryAt(i);
       if (e !== undefined) {
-        if (now >= l1.until[i]! || !this.tagsValid(e)) {
+        if (
+          now >= l1.until[i]! ||
+          (now >= l1.leaseFree[i]! && now >= this.leaseUntil) ||
+          !this.tagsValid(e)
+        ) {
           l1.delete(key);
         } else if (now < e.expiresAt) {
           l1.touch(i);
@@ -284,7 +312,13 @@ export class CacheCore {
       if (raw !== undefined && raw !== null) {
         const e = this.#decode(raw, 'l2', key);
         now = this.clock.now();
-        if (e !== undefined && this.tagsValid(e)) {
+        // An in-process L2 copy follows the L1 lease; its store time is unknown, so its entry's
+        // creation time (never later) stands in for it.
+        if (
+          e !== undefined &&
+          (!this.#l2InProcess || now < this.leaseUntil || now < e.createdAt + SHORT_L1_MS) &&
+          this.tagsValid(e)
+        ) {
           if (now < e.expiresAt) {
             counters.l2.hits++;
             if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: eventNs, key, tier: 'l2' });
@@ -356,7 +390,13 @@ export class CacheCore {
   #backfillL1(key: string, entry: CacheEntry, now: number, raw: unknown): void {
     const l1 = this.l1;
     if (l1 === undefined) return;
-    l1.set(key, entry, Math.min(now + this.l1Ms(), entry.staleUntil), (raw as Uint8Array).byteLength ?? 0);
+    l1.set(
+      key,
+      entry,
+      Math.min(now + this.l1Ms(), entry.staleUntil),
+      (raw as Uint8Array).byteLength ?? 0,
+      this.l1LeaseFree(now),
+    );
     this.counters.l1.sets++;
   }
 
@@ -397,7 +437,13 @@ export class CacheCore {
     const explicit = spec.reason === 'set' || spec.reason === 'warm';
     if (explicit) this.#touch(key, spec.createdAt);
     if (l1 !== undefined) {
-      l1.set(key, entry, Math.min(now + this.l1Ms(), staleUntil), bytes?.byteLength ?? 0);
+      l1.set(
+        key,
+        entry,
+        Math.min(now + this.l1Ms(), staleUntil),
+        bytes?.byteLength ?? 0,
+        this.l1LeaseFree(now),
+      );
       counters.l1.sets++;
     }
     const life = staleUntil - now;

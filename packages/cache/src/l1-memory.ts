@@ -33,6 +33,11 @@ export class MemoryTier {
   staleUntil = new Float64Array(0);
   /** How long this copy may stay in L1. */
   until = new Float64Array(0);
+  /**
+   * Until when this copy is served without a live bus lease (its store time plus the short
+   * lifetime, or `until` for a copy stored with the short lifetime); past it, only while the lease holds.
+   */
+  leaseFree = new Float64Array(0);
   /** Allocated only once an entry with eager refresh is stored; Infinity for the others. */
   refreshAt: Float64Array | undefined;
   tags: Array<readonly string[] | undefined> = [];
@@ -81,10 +86,11 @@ export class MemoryTier {
   }
 
   /**
-   * Stores `entry` until `until` (ms since epoch). With a byte bound, `bytes` is its size; an entry
-   * larger than the whole bound is not kept (and any older copy is dropped).
+   * Stores `entry` until `until` (ms since epoch), served past `leaseFree` only while the bus lease
+   * holds. With a byte bound, `bytes` is its size; an entry larger than the whole bound is not kept
+   * (and any older copy is dropped).
    */
-  set(key: string, entry: CacheEntry, until: number, bytes: number): void {
+  set(key: string, entry: CacheEntry, until: number, bytes: number, leaseFree = until): void {
     const maxBytes = this.#maxBytes;
     const size = Math.max(1, bytes);
     if (maxBytes !== undefined && size > maxBytes) {
@@ -107,6 +113,7 @@ export class MemoryTier {
     this.expiresAt[i] = entry.expiresAt;
     this.staleUntil[i] = entry.staleUntil;
     this.until[i] = until;
+    this.leaseFree[i] = Math.min(leaseFree, until);
     this.tags[i] = entry.tags;
     const refreshAt = entry.refreshAt;
     if (this.refreshAt !== undefined) this.refreshAt[i] = refreshAt;
@@ -199,6 +206,7 @@ export class MemoryTier {
     this.expiresAt = floats(this.expiresAt);
     this.staleUntil = floats(this.staleUntil);
     this.until = floats(this.until);
+    this.leaseFree = floats(this.leaseFree);
     if (this.refreshAt !== undefined) {
       const refreshAt = new Float64Array(capacity).fill(Number.POSITIVE_INFINITY);
       refreshAt.set(this.refreshAt);
