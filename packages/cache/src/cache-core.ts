@@ -285,7 +285,7 @@ export class CacheCore {
       if (e !== undefined) {
         if (
           now >= l1.until[i]! ||
-          (now >= l1.leaseFree[i]! && now >= this.leaseUntil) ||
+          (now >= l1.leaseFree[i]! && now >= this.leaseUntil && !this.#ownUnsynced(key)) ||
           !this.tagsValid(e)
         ) {
           l1.delete(key);
@@ -316,7 +316,10 @@ export class CacheCore {
         // creation time (never later) stands in for it.
         if (
           e !== undefined &&
-          (!this.#l2InProcess || now < this.leaseUntil || now < e.createdAt + SHORT_L1_MS) &&
+          (!this.#l2InProcess ||
+            now < this.leaseUntil ||
+            now < e.createdAt + SHORT_L1_MS ||
+            this.#ownUnsynced(key)) &&
           this.tagsValid(e)
         ) {
           if (now < e.expiresAt) {
@@ -539,6 +542,14 @@ export class CacheCore {
   }
 
   /** True when Redis may hold an outdated copy of `key` (it missed a write, delete or invalidation). */
+  /**
+   * True while `key` holds this instance's own write that Redis has not got yet: its local copy is the
+   * only one, so it stays readable here (read-your-writes) even when the bus lease lapsed.
+   */
+  #ownUnsynced(key: string): boolean {
+    return this.#pending.keys.get(key)?.rewrite === true;
+  }
+
   #l3Suspect(key: string): boolean {
     const pending = this.#pending;
     if (pending.overflowed || pending.tags.size > 0 || pending.keys.has(key)) return true;
