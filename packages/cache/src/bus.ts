@@ -63,6 +63,7 @@ export class CacheBus {
   readonly #onAlive: (sentAt: number) => void;
   readonly #now: () => number;
   readonly #heartbeat: ReturnType<typeof setInterval>;
+  #provenAt = 0;
   /** When the PING still awaiting its reply was sent (0: none outstanding). */
   #pingSentAt = 0;
   #closed = false;
@@ -140,7 +141,9 @@ export class CacheBus {
     this.#subscriber.ping().then(
       () => {
         if (this.#pingSentAt === sentAt) this.#pingSentAt = 0;
-        if (!this.#closed && this.#subscribed) this.#onAlive(sentAt);
+        if (this.#closed || !this.#subscribed) return;
+        this.#provenAt = Math.max(this.#provenAt, sentAt);
+        this.#onAlive(sentAt);
       },
       () => {
         // A lost connection is reported by `close`; the lease simply lapses.
@@ -157,6 +160,7 @@ export class CacheBus {
         if (this.#closed || this.#subscribed || this.#subscriber.status !== 'ready') return;
         this.#subscribed = true;
         this.#pingSentAt = 0;
+        this.#provenAt = sentAt;
         this.#onAlive(sentAt);
         const first = !this.#everSubscribed;
         this.#everSubscribed = true;
@@ -166,6 +170,14 @@ export class CacheBus {
       (error: unknown) => this.#onError(error),
     );
   };
+
+  /**
+   * When the latest command answered on the subscriber connection was sent (0 while not subscribed):
+   * every message published before then has been received.
+   */
+  get provenAt(): number {
+    return this.#subscribed ? this.#provenAt : 0;
+  }
 
   /** True while the subscription is active: invalidations from other instances arrive. */
   get subscribed(): boolean {

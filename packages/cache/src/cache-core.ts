@@ -98,14 +98,6 @@ export class CacheCore {
   readonly #l1ShortMs: number;
   /** True when L1 (and an in-process L2) follow the bus: long while subscribed, short otherwise. */
   readonly #followsBus: boolean;
-  /**
-   * The bus lease: a copy older than the short lifetime is served only while `now < leaseUntil`,
-   * i.e. the subscriber connection was proven live (a PING answered) within the short lifetime. A
-   * stalled Redis (DEBUG SLEEP, CLIENT PAUSE) keeps the connection open but delivers nothing, so
-   * only a recent reply shows no invalidation is waiting. Infinity when L1 does not follow the bus.
-   * Read on the L1-hit path.
-   */
-  leaseUntil: number;
   /** L2 is the default in-process store (not a store shared with others or on disk). */
   readonly #l2InProcess: boolean;
   /** Redis write-backs and bus notices still running after the call that made them returned. */
@@ -137,7 +129,6 @@ export class CacheCore {
     this.#followsBus = options.l3 !== undefined && options.bus;
     this.#l1LongMs = userL1 ?? (shared && !this.#followsBus ? SHORT_L1_MS : Number.POSITIVE_INFINITY);
     this.#l1ShortMs = this.#followsBus ? Math.min(userL1 ?? SHORT_L1_MS, SHORT_L1_MS) : this.#l1LongMs;
-    this.leaseUntil = this.#followsBus ? 0 : Number.POSITIVE_INFINITY;
     const tiers: CacheTier[] = [];
     if (options.l1 !== false) {
       tiers.push('l1');
@@ -146,6 +137,10 @@ export class CacheCore {
         maxBytes: options.l1.maxBytes,
         ttlMs: this.#l1LongMs,
       });
+      // The long lifetime is a lease on proven bus liveness (see CacheBus and MemoryTier.renew): a
+      // stalled Redis keeps the subscription open but delivers nothing, so only a recent PING reply
+      // shows that no invalidation is waiting.
+      if (this.#followsBus) this.l1.leaseUntil = 0;
     }
     if (options.l2 !== false) {
       tiers.push('l2');
@@ -187,11 +182,12 @@ export class CacheCore {
             else void this.resync();
           },
           onDown: () => {
-            this.leaseUntil = 0;
+            if (this.l1 !== undefined) this.l1.leaseUntil = 0;
             this.#dropLocal();
           },
           onAlive: (sentAt) => {
-            this.leaseUntil = Math.max(this.leaseUntil, sentAt + this.#l1ShortMs);
+            const l1 = this.l1;
+            if (l1 !== undefined) l1.leaseUntil = Math.max(l1.leaseUntil, sentAt + this.#l1ShortMs);
           },
           now: () => this.clock.now(),
         });
@@ -284,8 +280,7 @@ export class CacheCore {
       const e = i < 0 ? undefined : l1.entryAt(i);
       if (e !== undefined) {
         if (
-          now >= l1.until[i]! ||
-          (now >= l1.leaseFree[i]! && now >= this.leaseUntil && !this.#ownUnsynced(key)) ||
+          (now >= l1.until[i]! && !l1.renew(i, now) && !(now < l1.longUntil[i]! && this.#ownUnsynced(key))) ||
           !this.tagsValid(e)
         ) {
           l1.delete(key);
@@ -317,7 +312,8 @@ export class CacheCore {
         if (
           e !== undefined &&
           (!this.#l2InProcess ||
-            now < this.leaseUntil ||
+            !this.#followsBus ||
+            now < this.bus!.provenAt + this.#l1ShortMs ||
             now < e.createdAt + SHORT_L1_MS ||
             this.#ownUnsynced(key)) &&
           this.tagsValid(e)
@@ -757,7 +753,7 @@ export class CacheCore {
       const l1 = this.l1;
       const i = l1 === undefined ? -1 : l1.find(key);
       const e = i < 0 ? undefined : l1!.entryAt(i);
-      if (e !== undefined && now < l1!.until[i]! && now < e.staleUntil) {
+      if (e !== undefined && now < l1!.longUntil[i]! && now < e.staleUntil) {
         bytes = encodeEntry(e, this.serializer);
         createdAt = e.createdAt;
         until = e.staleUntil;
