@@ -145,7 +145,7 @@ export class MemoryTier {
     const leaseUntil = this.leaseUntil;
     const longUntil = this.longUntil[i]!;
     if (now >= leaseUntil || now >= longUntil) return false;
-    this.until[i] = leaseUntil < longUntil ? leaseUntil : longUntil;
+    this.until[i] = Math.min(leaseUntil, longUntil);
     return true;
   }
 
