@@ -21,6 +21,16 @@ interface WireMessage extends BusMessage {
   from: string;
 }
 
+/**
+ * How often the subscriber connection PINGs Redis while subscribed. A reply proves the connection
+ * delivered everything Redis published before the PING was sent; the cache serves long-lived L1
+ * copies only while such a proof is younger than the short lifetime (a lease), so a third of it
+ * leaves room for two late replies.
+ */
+export const HEARTBEAT_MS = 33;
+/** A PING unanswered this long no longer blocks sending another (the reply may be lost on a reconnect). */
+const PING_GIVE_UP_MS = 1_000;
+
 const KINDS: ReadonlySet<string> = new Set(['set', 'delete', 'prefix', 'clear', 'tags']);
 
 /** Parses a message from the wire; undefined for anything malformed. */
@@ -50,6 +60,12 @@ export class CacheBus {
   readonly #onError: (error: unknown) => void;
   readonly #onSubscribed: (first: boolean) => void;
   readonly #onDown: () => void;
+  readonly #onAlive: (sentAt: number) => void;
+  readonly #now: () => number;
+  readonly #heartbeat: ReturnType<typeof setInterval>;
+  #provenAt = 0;
+  /** When the PING still awaiting its reply was sent (0: none outstanding). */
+  #pingSentAt = 0;
   #closed = false;
   #subscribed = false;
   #everSubscribed = false;
@@ -80,6 +96,12 @@ export class CacheBus {
     onSubscribed: (first: boolean) => void;
     /** The subscription was lost (connection closed, e.g. `CLIENT KILL TYPE pubsub`). */
     onDown: () => void;
+    /**
+     * Redis answered a command the subscriber connection sent at `sentAt`: every message published
+     * before then has been received (one connection, replies in order).
+     */
+    onAlive: (sentAt: number) => void;
+    now: () => number;
   }) {
     this.channel = `perf-cache:bus:${options.namespace}`;
     this.#id = options.instanceId;
@@ -88,6 +110,8 @@ export class CacheBus {
     this.#onError = options.onError;
     this.#onSubscribed = options.onSubscribed;
     this.#onDown = options.onDown;
+    this.#onAlive = options.onAlive;
+    this.#now = options.now;
     this.#subscriber = options.client.duplicate();
     this.#subscriber.on('error', options.onError);
     this.#subscriber.on('close', () => {
@@ -102,14 +126,42 @@ export class CacheBus {
     if (this.#subscriber.status === 'wait') {
       this.#subscriber.connect().catch((error: unknown) => options.onError(error));
     }
+    // Unref'd: the heartbeat never keeps the process alive.
+    this.#heartbeat = setInterval(this.#ping, HEARTBEAT_MS);
+    this.#heartbeat.unref();
   }
+
+  /** One PING at a time: during a stall they would only pile up behind each other. */
+  readonly #ping = (): void => {
+    if (this.#closed || !this.#subscribed) return;
+    const now = this.#now();
+    if (this.#pingSentAt !== 0 && now - this.#pingSentAt < PING_GIVE_UP_MS) return;
+    const sentAt = now;
+    this.#pingSentAt = sentAt;
+    this.#subscriber.ping().then(
+      () => {
+        if (this.#pingSentAt === sentAt) this.#pingSentAt = 0;
+        if (this.#closed || !this.#subscribed) return;
+        this.#provenAt = Math.max(this.#provenAt, sentAt);
+        this.#onAlive(sentAt);
+      },
+      () => {
+        // A lost connection is reported by `close`; the lease simply lapses.
+        if (this.#pingSentAt === sentAt) this.#pingSentAt = 0;
+      },
+    );
+  };
 
   readonly #subscribe = (): void => {
     if (this.#closed) return;
+    const sentAt = this.#now();
     this.#subscriber.subscribe(this.channel).then(
       () => {
         if (this.#closed || this.#subscribed || this.#subscriber.status !== 'ready') return;
         this.#subscribed = true;
+        this.#pingSentAt = 0;
+        this.#provenAt = sentAt;
+        this.#onAlive(sentAt);
         const first = !this.#everSubscribed;
         this.#everSubscribed = true;
         for (const release of [...this.#waiters]) release(true);
@@ -118,6 +170,14 @@ export class CacheBus {
       (error: unknown) => this.#onError(error),
     );
   };
+
+  /**
+   * When the latest command answered on the subscriber connection was sent (0 while not subscribed):
+   * every message published before then has been received.
+   */
+  get provenAt(): number {
+    return this.#subscribed ? this.#provenAt : 0;
+  }
 
   /** True while the subscription is active: invalidations from other instances arrive. */
   get subscribed(): boolean {
@@ -149,6 +209,7 @@ export class CacheBus {
     if (this.#closed) return;
     this.#closed = true;
     this.#subscribed = false;
+    clearInterval(this.#heartbeat);
     for (const release of [...this.#waiters]) release(false);
     this.#subscriber.off('message', this.#listener);
     this.#subscriber.off('ready', this.#subscribe);

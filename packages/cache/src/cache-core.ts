@@ -137,6 +137,10 @@ export class CacheCore {
         maxBytes: options.l1.maxBytes,
         ttlMs: this.#l1LongMs,
       });
+      // The long lifetime is a lease on proven bus liveness (see CacheBus and MemoryTier.renew): a
+      // stalled Redis keeps the subscription open but delivers nothing, so only a recent PING reply
+      // shows that no invalidation is waiting.
+      if (this.#followsBus) this.l1.leaseUntil = 0;
     }
     if (options.l2 !== false) {
       tiers.push('l2');
@@ -177,7 +181,15 @@ export class CacheCore {
             if (first && this.#pending.empty) this.#dropLocal();
             else void this.resync();
           },
-          onDown: () => this.#dropLocal(),
+          onDown: () => {
+            if (this.l1 !== undefined) this.l1.leaseUntil = 0;
+            this.#dropLocal();
+          },
+          onAlive: (sentAt) => {
+            const l1 = this.l1;
+            if (l1 !== undefined) l1.leaseUntil = Math.max(l1.leaseUntil, sentAt + this.#l1ShortMs);
+          },
+          now: () => this.clock.now(),
         });
       }
     }
@@ -196,6 +208,14 @@ export class CacheCore {
    */
   l1Ms(): number {
     return this.#followsBus && !this.bus!.subscribed ? this.#l1ShortMs : this.#l1LongMs;
+  }
+
+  /**
+   * Until when a copy stored now in L1 is served without the bus lease: the short lifetime from now
+   * (Infinity when L1 does not follow the bus, so the lease is never consulted).
+   */
+  l1LeaseFree(now: number): number {
+    return this.#followsBus ? now + this.#l1ShortMs : Number.POSITIVE_INFINITY;
   }
 
   /** How long a copy stored now may stay in L2 (an in-process L2 follows the L1 rule). */
@@ -259,7 +279,10 @@ export class CacheCore {
       const i = l1.find(key);
       const e = i < 0 ? undefined : l1.entryAt(i);
       if (e !== undefined) {
-        if (now >= l1.until[i]! || !this.tagsValid(e)) {
+        if (
+          (now >= l1.until[i]! && !l1.renew(i, now) && !(now < l1.longUntil[i]! && this.#ownUnsynced(key))) ||
+          !this.tagsValid(e)
+        ) {
           l1.delete(key);
         } else if (now < e.expiresAt) {
           l1.touch(i);
@@ -284,7 +307,17 @@ export class CacheCore {
       if (raw !== undefined && raw !== null) {
         const e = this.#decode(raw, 'l2', key);
         now = this.clock.now();
-        if (e !== undefined && this.tagsValid(e)) {
+        // An in-process L2 copy follows the L1 lease; its store time is unknown, so its entry's
+        // creation time (never later) stands in for it.
+        if (
+          e !== undefined &&
+          (!this.#l2InProcess ||
+            !this.#followsBus ||
+            now < this.bus!.provenAt + this.#l1ShortMs ||
+            now < e.createdAt + SHORT_L1_MS ||
+            this.#ownUnsynced(key)) &&
+          this.tagsValid(e)
+        ) {
           if (now < e.expiresAt) {
             counters.l2.hits++;
             if (ch.hit.hasSubscribers) ch.hit.publish({ namespace: eventNs, key, tier: 'l2' });
@@ -356,7 +389,13 @@ export class CacheCore {
   #backfillL1(key: string, entry: CacheEntry, now: number, raw: unknown): void {
     const l1 = this.l1;
     if (l1 === undefined) return;
-    l1.set(key, entry, Math.min(now + this.l1Ms(), entry.staleUntil), (raw as Uint8Array).byteLength ?? 0);
+    l1.set(
+      key,
+      entry,
+      Math.min(now + this.l1Ms(), entry.staleUntil),
+      (raw as Uint8Array).byteLength ?? 0,
+      this.l1LeaseFree(now),
+    );
     this.counters.l1.sets++;
   }
 
@@ -397,7 +436,13 @@ export class CacheCore {
     const explicit = spec.reason === 'set' || spec.reason === 'warm';
     if (explicit) this.#touch(key, spec.createdAt);
     if (l1 !== undefined) {
-      l1.set(key, entry, Math.min(now + this.l1Ms(), staleUntil), bytes?.byteLength ?? 0);
+      l1.set(
+        key,
+        entry,
+        Math.min(now + this.l1Ms(), staleUntil),
+        bytes?.byteLength ?? 0,
+        this.l1LeaseFree(now),
+      );
       counters.l1.sets++;
     }
     const life = staleUntil - now;
@@ -493,6 +538,14 @@ export class CacheCore {
   }
 
   /** True when Redis may hold an outdated copy of `key` (it missed a write, delete or invalidation). */
+  /**
+   * True while `key` holds this instance's own write that Redis has not got yet: its local copy is the
+   * only one, so it stays readable here (read-your-writes) even when the bus lease lapsed.
+   */
+  #ownUnsynced(key: string): boolean {
+    return this.#pending.keys.get(key)?.rewrite === true;
+  }
+
   #l3Suspect(key: string): boolean {
     const pending = this.#pending;
     if (pending.overflowed || pending.tags.size > 0 || pending.keys.has(key)) return true;
@@ -700,7 +753,7 @@ export class CacheCore {
       const l1 = this.l1;
       const i = l1 === undefined ? -1 : l1.find(key);
       const e = i < 0 ? undefined : l1!.entryAt(i);
-      if (e !== undefined && now < l1!.until[i]! && now < e.staleUntil) {
+      if (e !== undefined && now < l1!.longUntil[i]! && now < e.staleUntil) {
         bytes = encodeEntry(e, this.serializer);
         createdAt = e.createdAt;
         until = e.staleUntil;

@@ -31,8 +31,20 @@ export class MemoryTier {
   createdAt = new Float64Array(0);
   expiresAt = new Float64Array(0);
   staleUntil = new Float64Array(0);
-  /** How long this copy may stay in L1. */
+  /**
+   * Until when this copy is served with no further check (one compare on the hit path): its whole
+   * L1 lifetime, or, while it follows the bus, at most its store time plus the short lifetime, then
+   * renewed up to the bus lease (see `renew`).
+   */
   until = new Float64Array(0);
+  /** The most this copy may stay in L1 (its lifetime; `until` never passes it). */
+  longUntil = new Float64Array(0);
+  /**
+   * The bus lease: a copy past its short lifetime is served on only while `now < leaseUntil` (the
+   * subscriber was proven live within the short lifetime; see CacheCore). Infinity when L1 does not
+   * follow the bus. Kept here, not on the core, since the hit path already holds this object.
+   */
+  leaseUntil = Number.POSITIVE_INFINITY;
   /** Allocated only once an entry with eager refresh is stored; Infinity for the others. */
   refreshAt: Float64Array | undefined;
   tags: Array<readonly string[] | undefined> = [];
@@ -81,10 +93,11 @@ export class MemoryTier {
   }
 
   /**
-   * Stores `entry` until `until` (ms since epoch). With a byte bound, `bytes` is its size; an entry
-   * larger than the whole bound is not kept (and any older copy is dropped).
+   * Stores `entry` until `until` (ms since epoch), served past `leaseFree` only while the bus lease
+   * holds (see `renew`). With a byte bound, `bytes` is its size; an entry larger than the whole bound
+   * is not kept (and any older copy is dropped).
    */
-  set(key: string, entry: CacheEntry, until: number, bytes: number): void {
+  set(key: string, entry: CacheEntry, until: number, bytes: number, leaseFree = until): void {
     const maxBytes = this.#maxBytes;
     const size = Math.max(1, bytes);
     if (maxBytes !== undefined && size > maxBytes) {
@@ -106,7 +119,8 @@ export class MemoryTier {
     this.createdAt[i] = entry.createdAt;
     this.expiresAt[i] = entry.expiresAt;
     this.staleUntil[i] = entry.staleUntil;
-    this.until[i] = until;
+    this.until[i] = Math.min(leaseFree, until);
+    this.longUntil[i] = until;
     this.tags[i] = entry.tags;
     const refreshAt = entry.refreshAt;
     if (this.refreshAt !== undefined) this.refreshAt[i] = refreshAt;
@@ -119,6 +133,20 @@ export class MemoryTier {
       this.#bytes += size;
       while (this.#bytes > maxBytes && this.#head !== i) this.#remove(this.#head);
     }
+  }
+
+  /**
+   * Slot `i` passed `until` at `now`: while the bus lease (`leaseUntil`, proven liveness plus the
+   * short lifetime) still holds and the copy's lifetime has not ended, serves it on, with no further
+   * check until the lease as it stands (so a stall is noticed within the short lifetime of the last
+   * proof). False when the copy is to be treated as expired.
+   */
+  renew(i: number, now: number): boolean {
+    const leaseUntil = this.leaseUntil;
+    const longUntil = this.longUntil[i]!;
+    if (now >= leaseUntil || now >= longUntil) return false;
+    this.until[i] = Math.min(leaseUntil, longUntil);
+    return true;
   }
 
   delete(key: string): boolean {
@@ -199,6 +227,7 @@ export class MemoryTier {
     this.expiresAt = floats(this.expiresAt);
     this.staleUntil = floats(this.staleUntil);
     this.until = floats(this.until);
+    this.longUntil = floats(this.longUntil);
     if (this.refreshAt !== undefined) {
       const refreshAt = new Float64Array(capacity).fill(Number.POSITIVE_INFINITY);
       refreshAt.set(this.refreshAt);

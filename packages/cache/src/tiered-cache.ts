@@ -660,7 +660,7 @@ export class TieredCache implements Cache {
     if (i < 0) return -1;
     const tags = l1.tags[i];
     if (
-      now >= l1.until[i]! ||
+      (now >= l1.until[i]! && !l1.renew(i, now)) ||
       now >= l1.expiresAt[i]! ||
       (tags !== undefined && !core.tags.isValid(tags, l1.createdAt[i]!))
     )
