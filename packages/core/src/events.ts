@@ -28,6 +28,7 @@ import type {
   DedupSettleEvent,
   DedupTimeoutEvent,
 } from './events-dedup.js';
+import type { TracingSamplingEvent } from './events-tracing.js';
 
 /** A payload type, carried by the list below for the type system only (the value is never read). */
 function payload<T>(): T {
@@ -79,6 +80,10 @@ const EVENTS = {
     state: payload<BreakerStateEvent>(),
     /** A call through a breaker finished, with its outcome. */
     call: payload<BreakerCallEvent>(),
+  },
+  tracing: {
+    /** A sampler decided whether a root span is recorded (one message per decision, per rule). */
+    sampling: payload<TracingSamplingEvent>(),
   },
 };
 

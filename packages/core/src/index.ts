@@ -71,6 +71,7 @@ export type {
   DedupSettleEvent,
   DedupTimeoutEvent,
 } from './events-dedup.js';
+export type { TracingSamplingEvent } from './events-tracing.js';
 export { hashKey, hashString } from './hash.js';
 // The options checker and `describeValue` are for @perf packages: import them from
 // `@perf/core/internal`. They stay here too for compatibility (to be removed in a major release).

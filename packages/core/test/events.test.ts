@@ -12,7 +12,7 @@ describe('event channels', () => {
     const grouped = Object.values(channels).flatMap((group) => Object.values(group).map((c) => c.name));
     expect([...grouped].sort()).toEqual([...CHANNEL_NAMES].sort());
     expect(new Set(CHANNEL_NAMES).size).toBe(CHANNEL_NAMES.length);
-    for (const name of CHANNEL_NAMES) expect(name).toMatch(/^perf:(dedup|cache|breaker):[a-z]+$/);
+    for (const name of CHANNEL_NAMES) expect(name).toMatch(/^perf:(dedup|cache|breaker|tracing):[a-z]+$/);
   });
 
   it('channels are the process-wide diagnostics_channel objects, so any copy of @perf/core meets them', () => {

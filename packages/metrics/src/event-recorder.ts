@@ -26,6 +26,7 @@ import type {
   DedupTimeoutEvent,
   PerfChannelName,
   PerfEventMap,
+  TracingSamplingEvent,
 } from '@perf/core';
 import { sampledTraceId } from './exemplar.js';
 import type { StandardMetrics } from './standard-metrics.js';
@@ -198,6 +199,13 @@ export function recordEvents(
         f.observe(f.s2(e.name, e.outcome), e.durationMs / 1000, now, traceId());
       } catch {
         failed('perf:breaker:call');
+      }
+    },
+    'perf:tracing:sampling': (e: TracingSamplingEvent) => {
+      try {
+        c.tracing_sampling_decisions.s2(e.rule, e.sampled ? 'sampled' : 'dropped').add(1, clock.now());
+      } catch {
+        failed('perf:tracing:sampling');
       }
     },
   };

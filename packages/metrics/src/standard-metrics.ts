@@ -20,6 +20,7 @@ export type CounterSignal =
   | 'breaker_transitions'
   | 'breaker_calls'
   | 'breaker_slow_calls'
+  | 'tracing_sampling_decisions'
   | 'http_requests'
   | 'metrics_label_overflow'
   | 'metrics_event_errors';
@@ -69,6 +70,10 @@ export const COUNTER_DEFS: Record<CounterSignal, Def> = {
   breaker_transitions: { labels: ['name', 'from', 'to'], help: 'Circuit breaker state changes.' },
   breaker_calls: { labels: ['name', 'outcome'], help: 'Calls through a circuit breaker by outcome.' },
   breaker_slow_calls: { labels: ['name'], help: 'Calls slower than the breaker slowCallMs.' },
+  tracing_sampling_decisions: {
+    labels: ['rule', 'decision'],
+    help: 'Root-span sampling decisions of @perf/tracing per rule; decision is sampled or dropped.',
+  },
   http_requests: {
     labels: ['method', 'route', 'status_class'],
     help: 'HTTP requests by method, route template and status class.',

@@ -37,6 +37,9 @@ function publishEverything() {
     outcome: 'success',
     durationMs: 12,
   });
+  channels.tracing.sampling.publish({ rule: 'rule:writes', sampled: true, spanName: 'POST /messages' });
+  channels.tracing.sampling.publish({ rule: 'rule:health', sampled: false, spanName: 'GET /healthz' });
+  channels.tracing.sampling.publish({ rule: 'rule:health', sampled: false, spanName: 'GET /healthz' });
   channels.cache.hit.publish({ namespace: 'chat', key: 'k', tier: 'l1' });
   channels.cache.hit.publish({ namespace: 'chat', key: 'k', tier: 'l1' });
   channels.cache.miss.publish({ namespace: 'chat', key: 'k', tier: 'l1' });
@@ -127,6 +130,12 @@ describe('events → standard metrics', () => {
     ).toBe(1);
     expect(await sample(m, 'perf_breaker_calls_total', { name: 'db', outcome: 'rejected' })).toBe(1);
     expect(await sample(m, 'perf_breaker_slow_calls_total', { name: 'db' })).toBe(1);
+    expect(
+      await sample(m, 'perf_tracing_sampling_decisions_total', { rule: 'rule:writes', decision: 'sampled' }),
+    ).toBe(1);
+    expect(
+      await sample(m, 'perf_tracing_sampling_decisions_total', { rule: 'rule:health', decision: 'dropped' }),
+    ).toBe(2);
   });
 
   it('feeds the sliding-window aggregates (rates, ratios, quantiles, gauge values)', () => {
