@@ -40,10 +40,12 @@ async function fastifyWith(o: {
   validation?: boolean;
   service?: boolean;
   correlation?: boolean;
+  red?: boolean;
 }): Promise<string> {
   const app = Fastify({ logger: o.logger ? { level: 'warn' } : false });
   app.setValidatorCompiler(zodValidatorCompiler);
   if (o.correlation) await app.register(correlationPlugin);
+  if (o.red) await app.register(demo.metrics.fastifyPlugin());
   const schema = o.validation
     ? { schema: { headers: userHeaders, params: conversationParams, querystring: historyQuery } }
     : {};
@@ -65,6 +67,7 @@ const contenders = [
   ['+ zod validation', await fastifyWith({ validation: true })],
   ['+ chat service (dedup, 2 cache reads)', await fastifyWith({ service: true })],
   ['+ @perf/tracing correlationPlugin', await fastifyWith({ correlation: true })],
+  ['+ @perf/metrics RED plugin', await fastifyWith({ red: true })],
   ['full @perf stack (demo)', demo.url],
 ] as const;
 

@@ -98,21 +98,31 @@ export class ChatService {
 
   /** The conversation if `userId` owns it; a 404 otherwise (someone else's looks like none at all). */
   async ownedConversation(userId: string, id: number): Promise<Conversation> {
+    return this.#checkOwner(await this.#conversation(id), userId);
+  }
+
+  /**
+   * The conversation record. Owners never change, so the lookup is cached long; a missing id is
+   * not cached (it may appear). Not async: an L1 hit is the cache's own promise, no extra hop.
+   */
+  #conversation(id: number): Promise<Conversation> {
     const load = async () => {
       const c = await this.#db.conversation(id);
       if (!c) throw new NotFoundError('conversation');
       return c;
     };
-    // Owners never change, so the lookup is cached long; a missing id is not cached (it may appear).
-    const c = this.conversations ? await this.conversations.getOrSet(String(id), load) : await load();
+    return this.conversations ? this.conversations.getOrSet(String(id), load) : load();
+  }
+
+  #checkOwner(c: Conversation, userId: string): Conversation {
     if (c.ownerId !== userId) throw new NotFoundError('conversation');
     return c;
   }
 
   /** Messages oldest first: the last `limit`, or the `limit` before message `before`. */
   async messages(userId: string, id: number, q: HistoryQuery): Promise<Message[]> {
-    const { all, limit } = await this.#history(userId, id, q);
-    return all.length > limit ? all.slice(all.length - limit) : all;
+    const all = await this.#history(userId, id, q);
+    return all.length > q.limit ? all.slice(all.length - q.limit) : all;
   }
 
   /**
@@ -121,7 +131,8 @@ export class ChatService {
    * per cached value and limit, not once per request.
    */
   async messagesBody(userId: string, id: number, q: HistoryQuery): Promise<string> {
-    const { all, limit } = await this.#history(userId, id, q);
+    const all = await this.#history(userId, id, q);
+    const limit = q.limit;
     let bodies = this.#bodies.get(all);
     if (bodies === undefined) {
       bodies = new Map();
@@ -135,11 +146,15 @@ export class ChatService {
     return body;
   }
 
-  /** The cached (or loaded) list a history answer is cut from, and how many of its last entries to serve. */
-  #history(userId: string, id: number, q: HistoryQuery): Promise<{ all: Message[]; limit: number }> {
+  /**
+   * The cached (or loaded) list a history answer is cut from: its last `q.limit` entries are the
+   * answer. On the hot path (both reads L1 hits) every promise counts: with an AsyncLocalStorage in
+   * use (correlation ids), Node 20 runs promise hooks for each one.
+   */
+  #history(userId: string, id: number, q: HistoryQuery): Promise<Message[]> {
     // Coalesced per user: another user's identical request never joins this one.
     return this.readDedup.run(`${userId}|history|${id}|${q.before ?? ''}|${q.limit}`, async () => {
-      await this.ownedConversation(userId, id);
+      this.#checkOwner(await this.#conversation(id), userId);
       this.historyReads++;
       if (q.before !== undefined) {
         const before = q.before;
@@ -151,13 +166,13 @@ export class ChatService {
         const page = this.history
           ? await this.history.getOrSet(`page:${id}:${before}:${q.limit}`, load)
           : await load();
-        return { all: page, limit: q.limit };
+        return page;
       }
       let latest = this.history
         ? await this.history.getOrSet(`latest:${id}`, () => this.#loadLatest(id))
         : await this.#loadLatest(id);
       if ((latest.at(-1)?.id ?? 0) < (this.#floor.get(id) ?? 0)) latest = await this.#refresh(id);
-      return { all: latest, limit: q.limit };
+      return latest;
     });
   }
 
