@@ -5,7 +5,7 @@
  */
 import { createCache, type TieredCache } from '@perf/cache';
 import { Deduplicator } from '@perf/dedup';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { AssistantAnswer, AssistantClient } from './assistant-client.js';
 import type { Database } from './database.js';
 import { type Conversation, type Message, NotFoundError } from './models.js';
@@ -17,7 +17,7 @@ export interface ChatServiceOptions {
   db: Database;
   assistant: AssistantClient;
   caching: boolean;
-  redis?: Redis | undefined;
+  redis?: Redis | Cluster | undefined;
   redisPrefix: string;
 }
 

@@ -11,6 +11,15 @@ export const configSchema = z.strictObject({
   databaseUrl: z.string().min(1).optional(),
   /** redis://...: adds L3 and the bus to the caches, distributed dedup and breaker sharing. */
   redisUrl: z.string().min(1).optional(),
+  /**
+   * host:port,host:port,...: seed nodes of a Redis Cluster. Set, the demo connects with an ioredis
+   * `Cluster` (keys routed to their slot's master) instead of one client on `redisUrl`.
+   */
+  redisClusterNodes: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'expected host:port,host:port,...')
+    .refine((v) => parseNodeList(v).every((n) => n.port >= 1 && n.port <= 65_535), 'port out of 1-65535')
+    .optional(),
   /** Prefix of every Redis key and channel this instance uses (tests give each run its own). */
   redisPrefix: z
     .string()
@@ -38,6 +47,15 @@ export const configSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** `REDIS_CLUSTER_NODES`' format, parsed (already validated by the schema). */
+export function parseNodeList(value: string): { host: string; port: number }[] {
+  return value.split(',').map((entry) => {
+    const item = entry.trim();
+    const colon = item.lastIndexOf(':');
+    return { host: item.slice(0, colon), port: Number(item.slice(colon + 1)) };
+  });
+}
+
 export type DemoConfig = z.infer<typeof configSchema>;
 export type DemoConfigInput = z.input<typeof configSchema>;
 
@@ -49,6 +67,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
     port: 'PORT',
     databaseUrl: 'DATABASE_URL',
     redisUrl: 'REDIS_URL',
+    redisClusterNodes: 'REDIS_CLUSTER_NODES',
     redisPrefix: 'DEMO_REDIS_PREFIX',
     caching: 'DEMO_CACHING',
     seedConversations: 'DEMO_SEED_CONVERSATIONS',
@@ -64,6 +83,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
     port: num('PORT'),
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
+    redisClusterNodes: env.REDIS_CLUSTER_NODES || undefined,
     redisPrefix: env.DEMO_REDIS_PREFIX || undefined,
     caching: env.DEMO_CACHING === undefined ? undefined : env.DEMO_CACHING !== 'off',
     seedConversations: num('DEMO_SEED_CONVERSATIONS'),

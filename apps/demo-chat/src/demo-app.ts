@@ -16,13 +16,13 @@ import {
   type TracingHandle,
 } from '@perf/tracing';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
-import { Redis } from 'ioredis';
 import { AssistantClient } from './assistant-client.js';
 import { AssistantUpstream } from './assistant-upstream.js';
 import { ChatService } from './chat-service.js';
 import { configSchema, type DemoConfig, type DemoConfigInput } from './config.js';
 import { Database } from './database.js';
 import { NotFoundError, NotReadyError } from './models.js';
+import { createDemoRedis } from './redis-client.js';
 import {
   conversationParams,
   createConversationBody,
@@ -139,14 +139,8 @@ export async function startDemo(input: DemoConfigInput = {}, runtime: DemoRuntim
     : new AssistantUpstream({ latencyMs: config.assistantLatencyMs, errorRate: config.assistantErrorRate });
   const assistantUrl = config.assistantUrl ?? (await upstream!.listen());
 
-  // One client for the caches, dedup and breaker sharing; reconnects quickly after an outage.
-  const redis = config.redisUrl
-    ? new Redis(config.redisUrl, {
-        retryStrategy: (times) => Math.min(50 * times, 500),
-        maxRetriesPerRequest: 2,
-      })
-    : undefined;
-  redis?.on('error', () => {}); // outages are handled by each package; ioredis would print every retry
+  // One client (or Cluster) for the caches, dedup and breaker sharing.
+  const redis = createDemoRedis(config);
   const breakerSync: RedisBreakerSync | undefined = redis
     ? createRedisBreakerSync({ redis, channel: `${config.redisPrefix}:breakers` })
     : undefined;
@@ -317,7 +311,15 @@ export async function startDemo(input: DemoConfigInput = {}, runtime: DemoRuntim
     });
     const warmed = config.warm ? await s.warm(config.seedConversations) : 0;
     service = s;
-    app.log.info({ database: db.kind, redis: redis !== undefined, warmed, url }, 'demo ready');
+    app.log.info(
+      {
+        database: db.kind,
+        redis: redis === undefined ? false : config.redisClusterNodes ? 'cluster' : true,
+        warmed,
+        url,
+      },
+      'demo ready',
+    );
   })();
   ready.catch((error) => app.log.error({ err: error }, 'demo failed to start'));
 
