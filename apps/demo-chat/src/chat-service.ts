@@ -5,10 +5,19 @@
  */
 import { createCache, type TieredCache } from '@perf/cache';
 import { Deduplicator } from '@perf/dedup';
-import type { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { AssistantAnswer, AssistantClient } from './assistant-client.js';
 import type { Database } from './database.js';
 import { type Conversation, type Message, NotFoundError } from './models.js';
+
+/**
+ * @perf/dedup's release script takes the lock key and the done channel as its two KEYS; on a Redis
+ * Cluster they must share a slot or Redis refuses it (CROSSSLOT) and followers wait out the lock.
+ * A hash tag puts every key of the reply dedup in one slot.
+ */
+export function dedupPrefix(redis: Redis | Cluster, redisPrefix: string): string {
+  return redis instanceof Cluster ? `{${redisPrefix}:dedup}:` : `${redisPrefix}:dedup:`;
+}
 
 /** How many messages the cached "latest" page of a conversation holds: every limit up to this is a slice. */
 export const LATEST_CACHED = 100;
@@ -80,7 +89,7 @@ export class ChatService {
     this.replyDedup = new Deduplicator({
       name: 'replies',
       timeoutMs: 15_000,
-      ...(o.redis ? { distributed: { redis: o.redis, prefix: `${o.redisPrefix}:dedup:` } } : {}),
+      ...(o.redis ? { distributed: { redis: o.redis, prefix: dedupPrefix(o.redis, o.redisPrefix) } } : {}),
     });
   }
 

@@ -1,5 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { dedupPrefix } from '../src/chat-service.js';
 import { configFromEnv } from '../src/config.js';
 import { createDemoRedis } from '../src/redis-client.js';
 
@@ -13,7 +14,8 @@ describe('Redis client from the configuration', () => {
     try {
       expect(client).toBeInstanceOf(Cluster);
       const cluster = client as Cluster;
-      expect(cluster.startupNodes).toEqual([
+      // startupNodes is private in the typings; it is what ioredis connects to first
+      expect((cluster as unknown as { startupNodes: unknown }).startupNodes).toEqual([
         { host: '127.0.0.1', port: 7000 },
         { host: '127.0.0.1', port: 7001 },
         { host: 'localhost', port: 7002 },
@@ -38,6 +40,19 @@ describe('Redis client from the configuration', () => {
       client?.disconnect();
     }
     expect(createDemoRedis(configFromEnv({}))).toBeUndefined();
+  });
+
+  it('hash-tags the reply dedup prefix on a Cluster only (test/e2e/redis-cluster.test.ts proves the slot)', () => {
+    const cluster = createDemoRedis(configFromEnv({ REDIS_CLUSTER_NODES: '127.0.0.1:7000' }))!;
+    const single = createDemoRedis(configFromEnv({ REDIS_URL: 'redis://127.0.0.1:6379' }))!;
+    try {
+      const prefix = dedupPrefix(cluster, 'demo-chat');
+      expect(prefix).toBe('{demo-chat:dedup}:');
+      expect(dedupPrefix(single, 'demo-chat')).toBe('demo-chat:dedup:');
+    } finally {
+      cluster.disconnect();
+      single.disconnect();
+    }
   });
 
   it('refuses a malformed node list, naming REDIS_CLUSTER_NODES', () => {
