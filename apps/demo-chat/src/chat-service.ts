@@ -195,7 +195,7 @@ export class ChatService {
 
   /** Asks the assistant (through the breaker) and stores its reply, or the fallback's. */
   async reply(userId: string, id: number): Promise<{ message: Message; fallback: boolean; reason?: string }> {
-    return this.replyDedup.run(`${userId}|reply|${id}`, async () => {
+    const result = await this.replyDedup.run(`${userId}|reply|${id}`, async () => {
       await this.ownedConversation(userId, id);
       const recent = await this.messages(userId, id, { limit: 10 });
       const answer: AssistantAnswer = await this.#assistant.reply(recent);
@@ -209,6 +209,10 @@ export class ChatService {
       if (this.history) await this.#refresh(id);
       return { message, fallback: answer.fallback, ...(answer.reason ? { reason: answer.reason } : {}) };
     });
+    // A follower got the reply another instance wrote: its own next read must show it too, even
+    // when the leader's bus notice has not arrived yet (on a Cluster it can come after the result).
+    this.#raiseFloor(id, result.message.id);
+    return result;
   }
 
   #loadLatest(id: number): Promise<Message[]> {
