@@ -72,7 +72,9 @@ export class ChatService {
       this.history = createCache({
         namespace: `${o.redisPrefix}.history`,
         defaultTtlMs: 10 * 60_000,
-        l1: { maxEntries: 20_000 },
+        // On a Cluster the bus cannot vouch for itself (see README, "Redis Cluster"): L1 copies live
+        // 100 ms, the cache's own bound while the bus is down, so the 100 ms cross-instance bound holds.
+        l1: { maxEntries: 20_000, ...(o.redis instanceof Cluster ? { ttlMs: 100 } : {}) },
         l2: o.redis ? false : { ttlMs: 10 * 60_000, maxEntries: 50_000 },
         ...l3,
       });
