@@ -7,10 +7,9 @@
  * stale reads after recovery and the time to re-sync.
  */
 import { performance } from 'node:perf_hooks';
-import { PrivateRedis } from '../../../tooling/redis.js';
+import { freePort, PrivateRedis } from '../../../tooling/redis.js';
 import { chatHistoryWorkload } from '../../../tooling/workloads.js';
 import { createCache } from '../src/index.js';
-import { freePort } from '../test/support/free-port.js';
 
 const PORT = await freePort();
 

@@ -1,4 +1,3 @@
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import {
   type Context,
   type ContextManager,
@@ -27,18 +26,6 @@ export async function sample(
         Object.keys(labels).filter((k) => k !== 'le').length,
   );
   return hit?.value;
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** A minimal synchronous context manager so tests can make a span active without an SDK. */
@@ -107,3 +94,4 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+export { freePort } from '../../../tooling/redis.js';

@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PrivateRedis, redisAvailable, waitFor } from '../../../../tooling/redis.js';
+import { freePort, PrivateRedis, redisAvailable, waitFor } from '../../../../tooling/redis.js';
 import { type CreateCacheOptions, createCache, type TieredCache } from '../../src/index.js';
-import { freePort } from '../support/free-port.js';
 
 /** The documented staleness bound across instances (the short L1 lifetime). */
 const SHORT_MS = 100;

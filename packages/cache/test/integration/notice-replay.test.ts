@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrivateRedis, redisAvailable, waitFor } from '../../../../tooling/redis.js';
+import { freePort, PrivateRedis, redisAvailable, waitFor } from '../../../../tooling/redis.js';
 import { createCache } from '../../src/index.js';
-import { freePort } from '../support/free-port.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PrivateRedis, redisAvailable, waitFor } from '../../../../tooling/redis.js';
+import { freePort, PrivateRedis, redisAvailable, waitFor } from '../../../../tooling/redis.js';
 import { createCache, type TieredCache } from '../../src/index.js';
-import { freePort } from '../support/free-port.js';
 
 /** The default `l3.commandTimeoutMs`: the most Redis faults may add to any cache call. */
 const DEADLINE_MS = 500;

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { PrivateRedis, REDIS_URL, redisAvailable, waitFor } from '../../../../tooling/redis.js';
+import { freePort, PrivateRedis, REDIS_URL, redisAvailable, waitFor } from '../../../../tooling/redis.js';
 import { type CreateCacheOptions, createCache, type TieredCache } from '../../src/index.js';
-import { freePort } from '../support/free-port.js';
 
 const RUN = randomBytes(4).toString('hex');
 let seq = 0;

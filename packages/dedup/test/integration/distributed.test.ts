@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { isPerfConfigError, isPerfTimeoutError } from '@perf/core';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { PrivateRedis, REDIS_URL, redisAvailable } from '../../../../tooling/redis.js';
+import { freePort, PrivateRedis, REDIS_URL, redisAvailable } from '../../../../tooling/redis.js';
 import { Deduplicator } from '../../src/index.js';
 
 const PREFIX = `perf-test:dedup:${randomBytes(6).toString('hex')}:`;
@@ -28,18 +27,6 @@ function instance(options: Record<string, unknown> = {}, distributed: Record<str
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A TCP port nothing listens on right now (for a private redis-server started later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Waits until an instance holds `key`'s fleet lock. The leader is whoever takes the lock first, and

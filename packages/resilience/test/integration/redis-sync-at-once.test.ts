@@ -5,11 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { isPerfConfigError, isPerfTimeoutError, ManualClock } from '@perf/core';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { PrivateRedis, REDIS_URL, redisAvailable } from '../../../../tooling/redis.js';
+import { freePort, PrivateRedis, REDIS_URL, redisAvailable } from '../../../../tooling/redis.js';
 import { createCircuitBreaker, createRedisBreakerSync, type RedisBreakerSync } from '../../src/index.js';
 import { boom, ok, settle, waitFor } from '../support/helpers.js';
 
@@ -21,18 +20,6 @@ function hasRedisServer(): boolean {
     if (process.env.CI === 'true') throw new Error('CI=true but the redis-server binary is missing');
     return false;
   }
-}
-
-/** A TCP port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const clients: Redis[] = [];
