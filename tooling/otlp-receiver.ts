@@ -45,7 +45,10 @@ function attrs(list: { key: string; value: OtlpAnyValue }[] | undefined): Record
 }
 
 export interface OtlpReceiver {
+  /** The traces URL (`endpoint` of setupTracing, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). */
   url: string;
+  /** The base URL, as OTEL_EXPORTER_OTLP_ENDPOINT takes it (the exporter adds /v1/traces). */
+  baseUrl: string;
   spans: ReceivedSpan[];
   requests: { contentType: string | undefined; headers: http.IncomingHttpHeaders; bytes: number }[];
   /** HTTP status answered to the next requests (e.g. 503 to play an endpoint that is down). */
@@ -102,6 +105,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/v1/traces`,
+    baseUrl: `http://127.0.0.1:${port}`,
     spans,
     requests,
     get status() {
@@ -128,17 +132,4 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         server.close(() => resolve());
       }),
   };
-}
-
-/** Polls `predicate` until true or `timeoutMs` passes. */
-export async function waitUntil(
-  predicate: () => boolean,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`${what} not met in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }

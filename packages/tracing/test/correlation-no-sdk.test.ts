@@ -8,9 +8,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OtlpReceiver, startOtlpReceiver } from '../../../tooling/otlp-receiver.js';
 import { correlationId, correlationMiddleware, correlationPlugin, setupTracing } from '../src/index.js';
 import { tracingInactive } from '../src/server-span.js';
-import { type OtlpReceiver, startOtlpReceiver } from './helpers/otlp-receiver.js';
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {

@@ -9,6 +9,7 @@ import express from 'express';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OtlpReceiver, startOtlpReceiver } from '../../../tooling/otlp-receiver.js';
 import {
   correlationId,
   correlationMiddleware,
@@ -20,7 +21,6 @@ import {
   type TracingHandle,
   withCorrelation,
 } from '../src/index.js';
-import { type OtlpReceiver, startOtlpReceiver } from './helpers/otlp-receiver.js';
 
 describe('correlationId / withCorrelation (no SDK needed)', () => {
   it('is undefined outside, set inside, across awaits, timers, immediates and microtasks', async () => {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { context, propagation } from '@opentelemetry/api';
 import { Deduplicator } from '@perf/dedup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../../../tooling/otlp-receiver.js';
 import {
   correlationId,
   correlationMiddleware,
@@ -13,7 +14,6 @@ import {
   setupTracing,
   type TracingHandle,
 } from '../src/index.js';
-import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './helpers/otlp-receiver.js';
 
 // Two services, one trace: A (this process) dedups concurrent calls and calls B (a child process
 // with its own setupTracing) through the propagating fetch; B reads through @perf/cache, whose

@@ -1,8 +1,8 @@
 import { trace } from '@opentelemetry/api';
 import { isPerfConfigError, type PerfConfigError } from '@perf/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type OtlpReceiver, startOtlpReceiver } from '../../../tooling/otlp-receiver.js';
 import { setupTracing, type TracingHandle } from '../src/index.js';
-import { type OtlpReceiver, startOtlpReceiver } from './helpers/otlp-receiver.js';
 
 let receiver: OtlpReceiver;
 let handle: TracingHandle | undefined;

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OtlpReceiver, startOtlpReceiver } from '../../../tooling/otlp-receiver.js';
 import { setupTracing } from '../src/index.js';
-import { type OtlpReceiver, startOtlpReceiver } from './helpers/otlp-receiver.js';
 
 // A real auto-instrumentation (undici/fetch, which hooks diagnostics channels, so it needs no
 // require-time patching) enabled through the `instrumentations` option.

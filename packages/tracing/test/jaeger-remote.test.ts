@@ -11,7 +11,7 @@ import {
   setupTracing,
   traceIdRatioSampler,
 } from '../src/index.js';
-import { waitUntil } from './helpers/otlp-receiver.js';
+import { waitUntil } from './helpers/wait-until.js';
 
 /** A real sampling endpoint, as Jaeger serves it: GET /sampling?service=NAME -> strategy JSON. */
 interface StrategyServer {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OtlpReceiver, startOtlpReceiver } from '../../../tooling/otlp-receiver.js';
 import {
   propagatingFetch,
   propagatingRequest,
@@ -10,7 +11,6 @@ import {
   traceHeaders,
   withCorrelation,
 } from '../src/index.js';
-import { type OtlpReceiver, startOtlpReceiver } from './helpers/otlp-receiver.js';
 
 let receiver: OtlpReceiver;
 let handle: TracingHandle;

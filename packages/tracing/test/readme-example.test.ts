@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createCache } from '@perf/cache';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OtlpReceiver, startOtlpReceiver } from '../../../tooling/otlp-receiver.js';
 import { correlationId, correlationMiddleware, propagatingFetch, setupTracing } from '../src/index.js';
-import { type OtlpReceiver, startOtlpReceiver } from './helpers/otlp-receiver.js';
 
 // The README example as written (sampler 0.25, default exporter), with the endpoint from
 // OTEL_EXPORTER_OTLP_ENDPOINT pointing at the test's receiver and a rooms service to call.

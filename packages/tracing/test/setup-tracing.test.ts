@@ -1,6 +1,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { isPerfConfigError, type PerfConfigError } from '@perf/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type OtlpReceiver, startOtlpReceiver } from '../../../tooling/otlp-receiver.js';
 import {
   isTracingAlreadySetUpError,
   type SpanExporter,
@@ -8,7 +9,7 @@ import {
   type TracingHandle,
   traceIdRatioSampler,
 } from '../src/index.js';
-import { type OtlpReceiver, startOtlpReceiver, waitUntil } from './helpers/otlp-receiver.js';
+import { waitUntil } from './helpers/wait-until.js';
 
 let receiver: OtlpReceiver;
 let handle: TracingHandle | undefined;

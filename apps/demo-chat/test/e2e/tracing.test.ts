@@ -4,9 +4,13 @@
  * dedup and cache spans and the CLIENT call to the assistant upstream, which continues the trace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type OtlpReceiver,
+  type ReceivedSpan,
+  startOtlpReceiver,
+} from '../../../../tooling/otlp-receiver.js';
 import { ownerOfConversation } from '../../src/workload-plan.js';
 import { type DemoProcess, startDemoProcess } from '../helpers/demo-process.js';
-import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../helpers/otlp-receiver.js';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -54,7 +58,7 @@ describe('traces over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     expect(server!.parentSpanId).toBeUndefined();
     expect(server!.attributes['http.response.status_code']).toBe(201);
     expect(server!.resource['service.name']).toBe('demo-chat');
-    expect(receiver.contentTypes.every((t) => t?.startsWith('application/json'))).toBe(true);
+    expect(receiver.requests.every((r) => r.contentType?.startsWith('application/json'))).toBe(true);
 
     const trace = receiver.spans.filter((s) => s.traceId === server!.traceId);
     console.log(

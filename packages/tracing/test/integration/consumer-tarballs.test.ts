@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OtlpReceiver, startOtlpReceiver } from '../../../../tooling/otlp-receiver.js';
 import { PEER_VERSIONS } from '../../src/index.js';
-import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.js';
 
 // A user's project: the packed @perf tarballs (what npm would publish) plus the SDK pins, installed
 // with npm from the registry, recording spans from cache, dedup and breaker through setupTracing.
